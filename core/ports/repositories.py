@@ -1,0 +1,237 @@
+"""Ports to the durable store: repositories and the unit of work.
+
+Repositories map stored rows to domain objects and back. ``save`` is an optimistic,
+conditional update: when the stored ``version`` is not the one that was read, it raises
+:class:`~core.domain.errors.ConcurrencyConflict` and the service layer retries the whole unit
+of work. A unique-constraint violation (a second claim of the same offer, the same video
+link twice) also raises ``ConcurrencyConflict``: after the retry the use case's own check
+sees the winner and answers with a clear message.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from core.domain.broadcasts import Broadcast
+from core.domain.common import Platform
+from core.domain.events import Event
+from core.domain.members import Member
+from core.domain.offers import Offer, OfferState, VideoType
+from core.domain.orders import Order, OrderState, RedoRequest, VideoSubmission
+from core.domain.sellers import Product, Seller
+from core.notices import Notice, NoticeTemplate, notices_for
+from core.ports.clock import Clock
+
+
+class HasEvents(Protocol):
+    def pull_events(self) -> list[Event]: ...
+
+
+class MemberRepository(Protocol):
+    async def get(self, member_id: int) -> Member | None: ...
+    async def get_many(self, member_ids: Iterable[int]) -> dict[int, Member]: ...
+    async def by_identity(self, platform: Platform, user_id: str) -> Member | None: ...
+    async def add(self, member: Member) -> None:
+        """Store a new member (with identities and profile) and set its ``id``."""
+
+    async def save(self, member: Member) -> None:
+        """Store changes to the member, its profile and identities (version-checked)."""
+
+    async def creators_after(self, after_id: int, limit: int) -> list[Member]:
+        """Creators by ascending id, for exports and audience expansion in batches."""
+
+
+class SellerRepository(Protocol):
+    async def get(self, seller_id: int) -> Seller | None: ...
+    async def by_name(self, name: str) -> Seller | None: ...
+    async def for_member(self, member_id: int) -> list[Seller]: ...
+    async def blocking(self, creator_id: int) -> set[int]:
+        """Ids of the sellers that blocked this creator."""
+
+    async def staff_of(self, seller_id: int) -> set[int]: ...
+    async def add(self, seller: Seller) -> None: ...
+    async def save(self, seller: Seller) -> None: ...
+
+
+class ProductRepository(Protocol):
+    async def get(self, product_id: int) -> Product | None: ...
+    async def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]: ...
+    async def add(self, product: Product) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OfferQuery:
+    """Live offers open at ``now``, optionally of given video types or one category."""
+
+    now: datetime
+    video_types: frozenset[VideoType] | None = None
+    category: str | None = None
+
+
+class OfferRepository(Protocol):
+    seen: list[HasEvents]
+    """Offers passed to ``add`` or ``save`` in this unit of work."""
+
+    async def get(self, offer_id: int, *, for_update: bool = False) -> Offer | None:
+        """One offer; ``for_update`` locks its row until commit where the database can."""
+
+    async def add(self, offer: Offer) -> None: ...
+    async def save(self, offer: Offer) -> None: ...
+    async def live(self, query: OfferQuery) -> list[Offer]:
+        """Live offers whose application deadline is after ``query.now``, newest first."""
+
+    async def by_seller(
+        self, seller_id: int, states: frozenset[OfferState] | None = None
+    ) -> list[Offer]: ...
+    async def due_to_end(self, now: datetime, limit: int) -> list[Offer]:
+        """Live or paused offers whose application deadline has passed."""
+
+    async def auto_selecting(self, limit: int) -> list[Offer]:
+        """Live ``auto`` offers with free slots and applications waiting."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderQuery:
+    """Filters for exports: all given filters must match."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    offer_id: int | None = None
+    seller_id: int | None = None
+    creator_id: int | None = None
+    states: frozenset[OrderState] | None = None
+    after_id: int = 0
+    limit: int = 1000
+
+
+class OrderRepository(Protocol):
+    seen: list[HasEvents]
+    """Orders passed to ``add`` or ``save`` in this unit of work."""
+
+    async def get(self, order_id: int, *, for_update: bool = False) -> Order | None: ...
+    async def get_many(self, order_ids: Iterable[int]) -> dict[int, Order]: ...
+    async def add(self, order: Order) -> None:
+        """Store a new order and set its ``id``; a second order of the same creator for the
+        same offer raises ``ConcurrencyConflict``."""
+
+    async def save(self, order: Order) -> None:
+        """Store changes and append ``new_submissions`` / ``new_redo_requests`` to history."""
+
+    async def by_creator_and_offer(self, creator_id: int, offer_id: int) -> Order | None: ...
+    async def for_offer(
+        self, offer_id: int, states: frozenset[OrderState] | None = None
+    ) -> list[Order]: ...
+    async def for_creator(
+        self, creator_id: int, states: frozenset[OrderState] | None = None
+    ) -> list[Order]: ...
+    async def by_video_key(self, key: str) -> Order | None:
+        """The order whose current video has this key, if any."""
+
+    async def claimed_offer_ids(self, creator_id: int) -> set[int]: ...
+    async def due_overdue(self, now: datetime, limit: int) -> list[Order]:
+        """Shipped orders whose video due time has passed."""
+
+    async def due_reminders(self, now: datetime, limit: int) -> list[Order]:
+        """Overdue orders whose next reminder time has passed."""
+
+    async def submissions(self, order_id: int) -> list[VideoSubmission]: ...
+    async def redo_requests(self, order_id: int) -> list[RedoRequest]: ...
+    async def query(self, query: OrderQuery) -> list[Order]:
+        """Orders matching the filters, by ascending id after ``query.after_id``."""
+
+
+class BroadcastRepository(Protocol):
+    seen: list[HasEvents]
+    """Broadcasts passed to ``add`` or ``save`` in this unit of work."""
+
+    async def get(self, broadcast_id: int) -> Broadcast | None: ...
+    async def add(self, broadcast: Broadcast) -> None: ...
+    async def save(self, broadcast: Broadcast) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A stored notice, as the outbox holds it."""
+
+    id: int
+    key: str
+    template: NoticeTemplate
+    recipient_id: int | None
+    params: dict[str, str | int | bool]
+    digest: str | None
+    status: str
+    created_at: datetime
+
+
+class OutboxRepository(Protocol):
+    async def add(self, notices: Sequence[Notice], now: datetime) -> int:
+        """Queue notices; a key already stored is skipped. Returns how many were new."""
+
+    async def pending(self, limit: int = 100) -> list[OutboxEntry]:
+        """Queued, unsent notices, oldest first."""
+
+
+class AbstractUnitOfWork(abc.ABC):
+    """One transaction over every repository.
+
+    Use as ``async with uow: ...; await uow.commit()``. Leaving the block without commit
+    rolls back. ``commit`` first turns the events of every offer, order and broadcast that
+    was added or saved into notices and queues them in the outbox, inside the same
+    transaction — a change and the notices it causes are stored together or not at all.
+    """
+
+    members: MemberRepository
+    sellers: SellerRepository
+    products: ProductRepository
+    offers: OfferRepository
+    orders: OrderRepository
+    broadcasts: BroadcastRepository
+    outbox: OutboxRepository
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    async def __aenter__(self) -> Self:
+        await self._begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.rollback()
+        finally:
+            await self._close()
+
+    async def commit(self) -> None:
+        events: list[Event] = []
+        for repository in (self.offers, self.orders, self.broadcasts):
+            for aggregate in repository.seen:
+                events.extend(aggregate.pull_events())
+            repository.seen.clear()
+        notices = await notices_for(events, self.sellers.staff_of)
+        if notices:
+            await self.outbox.add(notices, self.clock.now())
+        await self._commit()
+
+    @abc.abstractmethod
+    async def _begin(self) -> None:
+        """Open the transaction and create the repositories."""
+
+    @abc.abstractmethod
+    async def _commit(self) -> None: ...
+
+    @abc.abstractmethod
+    async def rollback(self) -> None:
+        """Undo everything not committed; harmless after a commit."""
+
+    async def _close(self) -> None:
+        return None

@@ -1,0 +1,158 @@
+"""What every use case shares: who is acting, the transaction runner, and authorization."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from core.domain.errors import ConcurrencyConflict, DomainError, NotAllowed, NotFound
+from core.domain.members import Member
+from core.domain.offers import Offer
+from core.domain.orders import Order
+from core.domain.sellers import Seller
+from core.ports.clock import Clock, SystemClock
+from core.ports.repositories import AbstractUnitOfWork
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asks for a change: a member (checked on every call) or the system itself
+    (the command line, the scheduler), which may do everything."""
+
+    member_id: int | None
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(None)
+
+    @classmethod
+    def member(cls, member_id: int) -> Actor:
+        return cls(member_id)
+
+    @property
+    def is_system(self) -> bool:
+        return self.member_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Marketplace rules that operators may tune."""
+
+    fairness_days: int = 30
+    application_window_days: int = 14
+    reminder_interval_days: int = 3
+    reminders_total: int = 4
+    """Reminders per overdue video, the first at the deadline and the last marked final."""
+    max_attempts: int = 8
+    hall_page_size: int = 5
+
+
+class Busy(DomainError):
+    """Too many people changed the same thing at once, even after retrying."""
+
+    code = "busy"
+
+
+@dataclass
+class Marketplace:
+    """The dependencies every use case needs: a unit-of-work factory, a clock and the policy."""
+
+    uow_factory: Callable[[], AbstractUnitOfWork]
+    clock: Clock = field(default_factory=SystemClock)
+    policy: Policy = field(default_factory=Policy)
+
+    async def transaction(self, work: Callable[[AbstractUnitOfWork], Awaitable[T]]) -> T:
+        """Run ``work`` in one unit of work and commit; retry on a concurrent change.
+
+        ``work`` must be safe to run again from the start: it re-reads everything it needs.
+        A ``DomainError`` rolls back and reaches the caller unchanged.
+        """
+        attempts = self.policy.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.uow_factory() as uow:
+                    result = await work(uow)
+                    await uow.commit()
+                    return result
+            except ConcurrencyConflict:
+                if attempt == attempts:
+                    break
+                # Jittered backoff so that racing writers do not collide again in lockstep.
+                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
+        raise Busy(
+            "Many people are doing the same thing right now. Please try again in a moment.",
+        )
+
+
+# --- loading with authorization ---------------------------------------------------------
+
+
+async def acting_member(uow: AbstractUnitOfWork, actor: Actor) -> Member | None:
+    """The acting member (``None`` for the system); refuses unknown or suspended members."""
+    if actor.member_id is None:
+        return None
+    member = await uow.members.get(actor.member_id)
+    if member is None:
+        raise NotAllowed("Please send /start first.", code="unknown_member")
+    return member
+
+
+async def acting_person(uow: AbstractUnitOfWork, actor: Actor) -> Member:
+    """Like :func:`acting_member`, for use cases only a person can perform."""
+    member = await acting_member(uow, actor)
+    if member is None:
+        raise NotAllowed("This needs a member to act.", code="member_required")
+    return member
+
+
+async def require_operator(uow: AbstractUnitOfWork, actor: Actor) -> Member | None:
+    member = await acting_member(uow, actor)
+    if member is not None:
+        member.require_operator()
+    return member
+
+
+async def seller_for_staff(
+    uow: AbstractUnitOfWork, actor: Actor, seller_id: int
+) -> tuple[Seller, Member | None]:
+    """The seller, when the actor is its staff (or an operator, or the system)."""
+    member = await acting_member(uow, actor)
+    seller = await uow.sellers.get(seller_id)
+    if seller is None:
+        raise NotFound("That seller does not exist.", code="seller_not_found")
+    if member is not None:
+        seller.require_staff(member)
+    return seller, member
+
+
+async def load_offer(uow: AbstractUnitOfWork, offer_id: int, *, for_update: bool = False) -> Offer:
+    offer = await uow.offers.get(offer_id, for_update=for_update)
+    if offer is None:
+        raise NotFound("This offer no longer exists.", code="offer_not_found")
+    return offer
+
+
+async def load_order(uow: AbstractUnitOfWork, order_id: int, *, for_update: bool = False) -> Order:
+    order = await uow.orders.get(order_id, for_update=for_update)
+    if order is None:
+        raise NotFound("There is no such order. Check the order number.", code="order_not_found")
+    return order
+
+
+async def load_creator(uow: AbstractUnitOfWork, creator_id: int) -> Member:
+    member = await uow.members.get(creator_id)
+    if member is None or member.creator is None:
+        raise NotFound("There is no such creator.", code="creator_not_found")
+    return member
+
+
+def member_id(member: Member | None) -> int:
+    """The id to record as "done by"; 0 stands for the system."""
+    if member is None or member.id is None:
+        return 0
+    return member.id

@@ -1,0 +1,399 @@
+"""In-memory fakes of the storage ports, for unit tests of the core (no I/O, no mocks).
+
+The fake store behaves like a database where it matters to the rules: what a unit of work
+reads is a copy, nothing is visible to others until commit, ``save`` checks versions, and
+the unique constraints (one order per creator and offer, one video per order) hold.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.domain.broadcasts import Broadcast
+from core.domain.common import Platform
+from core.domain.errors import ConcurrencyConflict
+from core.domain.members import Member
+from core.domain.offers import Offer, OfferState, SelectionMode
+from core.domain.orders import Order, OrderState, RedoRequest, VideoSubmission
+from core.domain.sellers import Product, Seller
+from core.notices import Notice
+from core.ports.clock import Clock
+from core.ports.repositories import (
+    AbstractUnitOfWork,
+    HasEvents,
+    OfferQuery,
+    OrderQuery,
+    OutboxEntry,
+)
+
+
+@dataclass
+class FakeStore:
+    """The committed state of the fake database."""
+
+    members: dict[int, Member] = field(default_factory=dict)
+    sellers: dict[int, Seller] = field(default_factory=dict)
+    products: dict[int, Product] = field(default_factory=dict)
+    offers: dict[int, Offer] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
+    submissions: dict[int, list[VideoSubmission]] = field(default_factory=dict)
+    redos: dict[int, list[RedoRequest]] = field(default_factory=dict)
+    broadcasts: dict[int, Broadcast] = field(default_factory=dict)
+    outbox: list[OutboxEntry] = field(default_factory=list)
+    last_id: int = 0
+    commits: int = 0
+
+    def new_id(self) -> int:
+        self.last_id += 1
+        return self.last_id
+
+
+def _copy(obj: Any) -> Any:
+    clone = copy.deepcopy(obj)
+    for name in ("events", "new_submissions", "new_redo_requests"):
+        if hasattr(clone, name):
+            setattr(clone, name, [])
+    return clone
+
+
+def _versioned_put(table: dict[int, Any], obj: Any) -> None:
+    stored = table.get(obj.id)
+    if stored is None or stored.version != obj.version:
+        raise ConcurrencyConflict(f"{type(obj).__name__} {obj.id} changed meanwhile")
+    obj.version += 1
+    table[obj.id] = _copy(obj)
+
+
+class _Repo:
+    def __init__(self, data: FakeStore) -> None:
+        self.data = data
+        self.seen: list[HasEvents] = []
+
+
+class FakeMembers(_Repo):
+    async def get(self, member_id: int) -> Member | None:
+        m = self.data.members.get(member_id)
+        return _copy(m) if m else None
+
+    async def get_many(self, member_ids: Iterable[int]) -> dict[int, Member]:
+        return {i: _copy(self.data.members[i]) for i in set(member_ids) if i in self.data.members}
+
+    async def by_identity(self, platform: Platform, user_id: str) -> Member | None:
+        for m in self.data.members.values():
+            if any(i.platform is platform and i.user_id == user_id for i in m.identities):
+                return _copy(m)
+        return None
+
+    def _unique_identities(self, member: Member) -> None:
+        for other in self.data.members.values():
+            if other.id == member.id:
+                continue
+            for i in member.identities:
+                if any(
+                    o.platform is i.platform and o.user_id == i.user_id for o in other.identities
+                ):
+                    raise ConcurrencyConflict("identity already taken")
+
+    async def add(self, member: Member) -> None:
+        self._unique_identities(member)
+        member.id = self.data.new_id()
+        self.data.members[member.id] = _copy(member)
+
+    async def save(self, member: Member) -> None:
+        self._unique_identities(member)
+        _versioned_put(self.data.members, member)
+
+    async def creators_after(self, after_id: int, limit: int) -> list[Member]:
+        ids = sorted(i for i, m in self.data.members.items() if i > after_id and m.creator)
+        return [_copy(self.data.members[i]) for i in ids[:limit]]
+
+
+class FakeSellers(_Repo):
+    async def get(self, seller_id: int) -> Seller | None:
+        s = self.data.sellers.get(seller_id)
+        return _copy(s) if s else None
+
+    async def by_name(self, name: str) -> Seller | None:
+        for s in self.data.sellers.values():
+            if s.name.lower() == name.lower():
+                return _copy(s)
+        return None
+
+    async def for_member(self, member_id: int) -> list[Seller]:
+        return [_copy(s) for s in self.data.sellers.values() if member_id in s.staff]
+
+    async def blocking(self, creator_id: int) -> set[int]:
+        return {i for i, s in self.data.sellers.items() if creator_id in s.blocked}
+
+    async def staff_of(self, seller_id: int) -> set[int]:
+        s = self.data.sellers.get(seller_id)
+        return set(s.staff) if s else set()
+
+    async def add(self, seller: Seller) -> None:
+        if await self.by_name(seller.name):
+            raise ConcurrencyConflict("seller name taken")
+        seller.id = self.data.new_id()
+        self.data.sellers[seller.id] = _copy(seller)
+
+    async def save(self, seller: Seller) -> None:
+        _versioned_put(self.data.sellers, seller)
+
+
+class FakeProducts(_Repo):
+    async def get(self, product_id: int) -> Product | None:
+        p = self.data.products.get(product_id)
+        return _copy(p) if p else None
+
+    async def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]:
+        return {
+            i: _copy(self.data.products[i]) for i in set(product_ids) if i in self.data.products
+        }
+
+    async def add(self, product: Product) -> None:
+        product.id = self.data.new_id()
+        self.data.products[product.id] = _copy(product)
+
+
+class FakeOffers(_Repo):
+    async def get(self, offer_id: int, *, for_update: bool = False) -> Offer | None:
+        o = self.data.offers.get(offer_id)
+        return _copy(o) if o else None
+
+    async def add(self, offer: Offer) -> None:
+        offer.id = self.data.new_id()
+        self.data.offers[offer.id] = _copy(offer)
+        self.seen.append(offer)
+
+    async def save(self, offer: Offer) -> None:
+        _versioned_put(self.data.offers, offer)
+        self.seen.append(offer)
+
+    async def live(self, query: OfferQuery) -> list[Offer]:
+        found = [
+            o
+            for o in self.data.offers.values()
+            if o.state is OfferState.LIVE
+            and o.application_deadline > query.now
+            and (query.video_types is None or o.video_type in query.video_types)
+            and (query.category is None or o.category == query.category)
+        ]
+        found.sort(key=lambda o: (o.published_at or query.now, o.id or 0), reverse=True)
+        return [_copy(o) for o in found]
+
+    async def by_seller(
+        self, seller_id: int, states: frozenset[OfferState] | None = None
+    ) -> list[Offer]:
+        found = [
+            o
+            for o in self.data.offers.values()
+            if o.seller_id == seller_id and (states is None or o.state in states)
+        ]
+        return [_copy(o) for o in sorted(found, key=lambda o: -(o.id or 0))]
+
+    async def due_to_end(self, now: datetime, limit: int) -> list[Offer]:
+        found = [
+            o
+            for o in self.data.offers.values()
+            if o.state in (OfferState.LIVE, OfferState.PAUSED) and o.application_deadline <= now
+        ]
+        return [_copy(o) for o in sorted(found, key=lambda o: o.application_deadline)[:limit]]
+
+    async def auto_selecting(self, limit: int) -> list[Offer]:
+        found = [
+            o
+            for o in self.data.offers.values()
+            if o.state is OfferState.LIVE
+            and o.selection is SelectionMode.AUTO
+            and o.selected_count < o.slots
+            and o.applied_count > o.selected_count
+        ]
+        return [_copy(o) for o in sorted(found, key=lambda o: o.id or 0)[:limit]]
+
+
+class FakeOrders(_Repo):
+    def _check_unique(self, order: Order) -> None:
+        for other in self.data.orders.values():
+            if other.id == order.id:
+                continue
+            if other.creator_id == order.creator_id and other.offer_id == order.offer_id:
+                raise ConcurrencyConflict("one order per creator and offer")
+            if order.video and other.video and other.video.key == order.video.key:
+                raise ConcurrencyConflict("video already used")
+
+    def _history(self, order: Order) -> None:
+        assert order.id is not None
+        self.data.submissions.setdefault(order.id, []).extend(order.new_submissions)
+        self.data.redos.setdefault(order.id, []).extend(order.new_redo_requests)
+        order.new_submissions.clear()
+        order.new_redo_requests.clear()
+
+    async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
+        o = self.data.orders.get(order_id)
+        return _copy(o) if o else None
+
+    async def get_many(self, order_ids: Iterable[int]) -> dict[int, Order]:
+        return {i: _copy(self.data.orders[i]) for i in set(order_ids) if i in self.data.orders}
+
+    async def add(self, order: Order) -> None:
+        self._check_unique(order)
+        order.id = self.data.new_id()
+        self._history(order)
+        self.data.orders[order.id] = _copy(order)
+        self.seen.append(order)
+
+    async def save(self, order: Order) -> None:
+        self._check_unique(order)
+        self._history(order)
+        _versioned_put(self.data.orders, order)
+        self.seen.append(order)
+
+    async def by_creator_and_offer(self, creator_id: int, offer_id: int) -> Order | None:
+        for o in self.data.orders.values():
+            if o.creator_id == creator_id and o.offer_id == offer_id:
+                return _copy(o)
+        return None
+
+    def _where(self, **match: Any) -> list[Order]:
+        states = match.pop("states", None)
+        return [
+            _copy(o)
+            for o in sorted(self.data.orders.values(), key=lambda o: o.id or 0)
+            if all(getattr(o, k) == v for k, v in match.items())
+            and (states is None or o.state in states)
+        ]
+
+    async def for_offer(
+        self, offer_id: int, states: frozenset[OrderState] | None = None
+    ) -> list[Order]:
+        return self._where(offer_id=offer_id, states=states)
+
+    async def for_creator(
+        self, creator_id: int, states: frozenset[OrderState] | None = None
+    ) -> list[Order]:
+        return self._where(creator_id=creator_id, states=states)
+
+    async def by_video_key(self, key: str) -> Order | None:
+        for o in self.data.orders.values():
+            if o.video is not None and o.video.key == key:
+                return _copy(o)
+        return None
+
+    async def claimed_offer_ids(self, creator_id: int) -> set[int]:
+        return {o.offer_id for o in self.data.orders.values() if o.creator_id == creator_id}
+
+    async def due_overdue(self, now: datetime, limit: int) -> list[Order]:
+        return [
+            o
+            for o in self._where(state=OrderState.SHIPPED)
+            if o.video_due_at is not None and o.video_due_at <= now
+        ][:limit]
+
+    async def due_reminders(self, now: datetime, limit: int) -> list[Order]:
+        return [
+            o
+            for o in self._where(state=OrderState.VIDEO_OVERDUE)
+            if o.next_reminder_at is not None and o.next_reminder_at <= now
+        ][:limit]
+
+    async def submissions(self, order_id: int) -> list[VideoSubmission]:
+        return list(self.data.submissions.get(order_id, []))
+
+    async def redo_requests(self, order_id: int) -> list[RedoRequest]:
+        return list(self.data.redos.get(order_id, []))
+
+    async def query(self, query: OrderQuery) -> list[Order]:
+        out = []
+        for o in self._where(states=query.states):
+            assert o.id is not None
+            assert o.applied_at is not None
+            if o.id <= query.after_id:
+                continue
+            if query.since and o.applied_at < query.since:
+                continue
+            if query.until and o.applied_at >= query.until:
+                continue
+            if query.offer_id is not None and o.offer_id != query.offer_id:
+                continue
+            if query.seller_id is not None and o.seller_id != query.seller_id:
+                continue
+            if query.creator_id is not None and o.creator_id != query.creator_id:
+                continue
+            out.append(o)
+        return out[: query.limit]
+
+
+class FakeBroadcasts(_Repo):
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        b = self.data.broadcasts.get(broadcast_id)
+        return _copy(b) if b else None
+
+    async def add(self, broadcast: Broadcast) -> None:
+        broadcast.id = self.data.new_id()
+        self.data.broadcasts[broadcast.id] = _copy(broadcast)
+        self.seen.append(broadcast)
+
+    async def save(self, broadcast: Broadcast) -> None:
+        _versioned_put(self.data.broadcasts, broadcast)
+        self.seen.append(broadcast)
+
+
+class FakeOutbox(_Repo):
+    async def add(self, notices: Sequence[Notice], now: datetime) -> int:
+        keys = {e.key for e in self.data.outbox}
+        new = 0
+        for n in notices:
+            if n.key in keys:
+                continue
+            keys.add(n.key)
+            self.data.outbox.append(
+                OutboxEntry(
+                    len(self.data.outbox) + 1,
+                    n.key,
+                    n.template,
+                    n.recipient_id,
+                    dict(n.params),
+                    n.digest,
+                    "pending",
+                    now,
+                )
+            )
+            new += 1
+        return new
+
+    async def pending(self, limit: int = 100) -> list[OutboxEntry]:
+        return [e for e in self.data.outbox if e.status == "pending"][:limit]
+
+
+class FakeUnitOfWork(AbstractUnitOfWork):
+    """A unit of work over a :class:`FakeStore`: works on a copy, publishes it on commit."""
+
+    def __init__(self, store: FakeStore, clock: Clock) -> None:
+        super().__init__(clock)
+        self.store = store
+        self.committed = False
+
+    async def _begin(self) -> None:
+        self.committed = False
+        self.working = copy.deepcopy(self.store)
+        self.members = FakeMembers(self.working)
+        self.sellers = FakeSellers(self.working)
+        self.products = FakeProducts(self.working)
+        self.offers = FakeOffers(self.working)
+        self.orders = FakeOrders(self.working)
+        self.broadcasts = FakeBroadcasts(self.working)
+        self.outbox = FakeOutbox(self.working)
+
+    async def _commit(self) -> None:
+        # The fake runs one unit of work at a time, so publishing the copy is the commit.
+        for name in FakeStore.__dataclass_fields__:
+            if name != "commits":
+                setattr(self.store, name, getattr(self.working, name))
+        self.store.commits += 1
+        self.committed = True
+
+    async def rollback(self) -> None:
+        return None
