@@ -44,6 +44,7 @@ from core.services.offers import (
     NewOffer,
     OfferCard,
     SellerOffer,
+    add_offer,
     cancel_offer,
     close_offer,
     create_offer,
@@ -56,6 +57,7 @@ from core.services.offers import (
     resume_offer,
     seller_offers,
 )
+from core.services.reports import EXPORT_COLUMNS, OrderRow, export_orders
 from core.services.selection import (
     BatchResult,
     CreatorCard,
@@ -75,6 +77,7 @@ from core.services.selection import (
 
 __all__ = [
     "CATEGORIES",
+    "EXPORT_COLUMNS",
     "UI_LANGUAGES",
     "Actor",
     "BatchResult",
@@ -86,12 +89,14 @@ __all__ = [
     "Marketplace",
     "NewOffer",
     "OfferCard",
+    "OrderRow",
     "OrderView",
     "Policy",
     "ProfileChanges",
     "RankedApplication",
     "SellerOffer",
     "accept_video",
+    "add_offer",
     "add_operator",
     "add_seller",
     "add_seller_staff",
@@ -110,6 +115,7 @@ __all__ = [
     "create_offer",
     "creator_stats",
     "end_due_offers",
+    "export_orders",
     "find_member",
     "mark_overdue_videos",
     "match_video_link",

@@ -13,7 +13,7 @@ from core.carriers import (
     normalise_tracking_number,
     tracking_url,
 )
-from core.domain.errors import InvalidInput, InvalidTransition, NotAllowed
+from core.domain.errors import AlreadyDone, InvalidInput, InvalidTransition, NotAllowed
 from core.domain.members import Member, ShippingAddress
 from core.domain.offers import Offer
 from core.domain.orders import (
@@ -154,6 +154,15 @@ async def submit_video(
                 f"This video was already submitted for {whose}. Each order needs its own "
                 "video: please send the link of the video you made for this product.",
                 code="video_link_reused",
+            )
+        if (
+            order.video is not None
+            and order.video.key == key
+            and order.state not in (OPEN_VIDEO_STATES)
+        ):
+            raise AlreadyDone(
+                "This video was already submitted for this order.",
+                code="video_already_submitted",
             )
         if order.state not in OPEN_VIDEO_STATES:
             raise InvalidTransition(

@@ -123,6 +123,7 @@ async def _approve(
     done: list[Order] = []
     skipped: list[tuple[int, DomainError]] = []
     offers: dict[int, Offer] = {}
+    changed: dict[int, Offer] = {}
     for order_id in dict.fromkeys(order_ids):
         try:
             order = await load_order(uow, order_id, for_update=True)
@@ -141,6 +142,7 @@ async def _approve(
             if offer.open_slots == 0:
                 raise NotAllowed("All samples of this offer are taken.", code="offer_full")
             await _select(uow, mp, offer, order, automatic=False)
+            changed[order.offer_id] = offer
             done.append(order)
         except NotAllowed as error:
             if error.code == "not_seller_staff":
@@ -148,7 +150,7 @@ async def _approve(
             skipped.append((order_id, error))
         except DomainError as error:
             skipped.append((order_id, error))
-    ended = await _finish_offers(uow, mp, offers.values())
+    ended = await _finish_offers(uow, mp, changed.values())
     return BatchResult(tuple(done), tuple(skipped), ended)
 
 
@@ -174,10 +176,14 @@ async def approve_orders(mp: Marketplace, actor: Actor, order_ids: Sequence[int]
 
 async def approve_order(mp: Marketplace, actor: Actor, order_id: int) -> Order:
     """Select one applicant; anything that stops it is raised as a clear error."""
-    result = await approve_orders(mp, actor, [order_id])
-    if result.skipped:
-        raise result.skipped[0][1]
-    return result.done[0]
+
+    async def work(uow: AbstractUnitOfWork) -> Order:
+        result = await _approve(uow, mp, actor, [order_id])
+        if result.skipped:
+            raise result.skipped[0][1]
+        return result.done[0]
+
+    return await mp.transaction(work)
 
 
 async def approve_top(mp: Marketplace, actor: Actor, offer_id: int, count: int) -> BatchResult:
@@ -195,44 +201,55 @@ async def approve_top(mp: Marketplace, actor: Actor, offer_id: int, count: int) 
     return await mp.transaction(work)
 
 
+async def _reject(
+    uow: AbstractUnitOfWork, mp: Marketplace, actor: Actor, order_ids: Sequence[int], reason: str
+) -> BatchResult:
+    if reason not in REJECTION_REASONS:
+        raise InvalidInput("Please choose a reason from the list.", code="bad_reject_reason")
+    if len(order_ids) > MAX_BATCH:
+        raise InvalidInput(f"Decline at most {MAX_BATCH} at a time.", code="batch_too_large")
+    done: list[Order] = []
+    skipped: list[tuple[int, DomainError]] = []
+    checked: set[int] = set()
+    for order_id in dict.fromkeys(order_ids):
+        try:
+            order = await load_order(uow, order_id, for_update=True)
+            if order.seller_id not in checked:
+                await seller_for_staff(uow, actor, order.seller_id)
+                checked.add(order.seller_id)
+            order.reject(mp.clock.now(), reason)
+            await uow.orders.save(order)
+            done.append(order)
+        except NotAllowed as error:
+            if error.code == "not_seller_staff":
+                raise
+            skipped.append((order_id, error))
+        except DomainError as error:
+            skipped.append((order_id, error))
+    return BatchResult(tuple(done), tuple(skipped))
+
+
 async def reject_orders(
     mp: Marketplace, actor: Actor, order_ids: Sequence[int], reason: str
 ) -> BatchResult:
     """Decline applications with a reason from ``REJECTION_REASONS``; creators are told."""
-    if reason not in REJECTION_REASONS:
-        raise InvalidInput("Please choose a reason from the list.", code="bad_reject_reason")
 
     async def work(uow: AbstractUnitOfWork) -> BatchResult:
-        if len(order_ids) > MAX_BATCH:
-            raise InvalidInput(f"Decline at most {MAX_BATCH} at a time.", code="batch_too_large")
-        done: list[Order] = []
-        skipped: list[tuple[int, DomainError]] = []
-        checked: set[int] = set()
-        for order_id in dict.fromkeys(order_ids):
-            try:
-                order = await load_order(uow, order_id, for_update=True)
-                if order.seller_id not in checked:
-                    await seller_for_staff(uow, actor, order.seller_id)
-                    checked.add(order.seller_id)
-                order.reject(mp.clock.now(), reason)
-                await uow.orders.save(order)
-                done.append(order)
-            except NotAllowed as error:
-                if error.code == "not_seller_staff":
-                    raise
-                skipped.append((order_id, error))
-            except DomainError as error:
-                skipped.append((order_id, error))
-        return BatchResult(tuple(done), tuple(skipped))
+        return await _reject(uow, mp, actor, order_ids, reason)
 
     return await mp.transaction(work)
 
 
 async def reject_order(mp: Marketplace, actor: Actor, order_id: int, reason: str) -> Order:
-    result = await reject_orders(mp, actor, [order_id], reason)
-    if result.skipped:
-        raise result.skipped[0][1]
-    return result.done[0]
+    """Decline one application; anything that stops it is raised as a clear error."""
+
+    async def work(uow: AbstractUnitOfWork) -> Order:
+        result = await _reject(uow, mp, actor, [order_id], reason)
+        if result.skipped:
+            raise result.skipped[0][1]
+        return result.done[0]
+
+    return await mp.transaction(work)
 
 
 @dataclass(frozen=True, slots=True)

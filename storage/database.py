@@ -1,0 +1,90 @@
+"""Engines and sessions for the marketplace database (SQLite or PostgreSQL, both async).
+
+SQLite gets foreign keys, write-ahead logging, a busy timeout and ``BEGIN IMMEDIATE``
+transactions: a transaction takes the write lock when it starts, so two concurrent writers
+wait for each other instead of failing when a reader tries to upgrade to a writer.
+PostgreSQL runs at READ COMMITTED; concurrent changes to one row are caught by the version
+column the repositories check on every update.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+SQLITE_DRIVER = "sqlite+aiosqlite"
+POSTGRES_DRIVER = "postgresql+asyncpg"
+
+
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    sqlite_busy_timeout_ms: int = 5000,
+    sqlite_foreign_keys: bool = True,
+) -> AsyncEngine:
+    """An async engine for ``sqlite+aiosqlite://…`` or ``postgresql+asyncpg://…``.
+
+    Statement parameters are kept out of logs and error messages: they hold addresses and
+    phone numbers.
+
+    ``sqlite_foreign_keys=False`` is for schema migrations only: SQLite rebuilds a table to
+    alter it, and with foreign keys on, dropping the old copy would cascade to its children.
+    """
+    parsed = make_url(url)
+    if parsed.drivername == SQLITE_DRIVER:
+        return _sqlite_engine(parsed, pool_size, sqlite_busy_timeout_ms, sqlite_foreign_keys)
+    if parsed.drivername == POSTGRES_DRIVER:
+        return _create_async_engine(
+            parsed,
+            pool_size=pool_size,
+            pool_pre_ping=True,
+            isolation_level="READ COMMITTED",
+            hide_parameters=True,
+        )
+    raise ValueError(
+        f"Unsupported database URL scheme {parsed.drivername!r}: use "
+        f"{SQLITE_DRIVER}:///path/to/file.sqlite3 or {POSTGRES_DRIVER}://user@host/db"
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for units of work. Repositories read rows, not ORM objects, so nothing is
+    flushed or expired behind their back."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def _sqlite_engine(
+    url: URL, pool_size: int, busy_timeout_ms: int, foreign_keys: bool
+) -> AsyncEngine:
+    options: dict[str, Any] = {"hide_parameters": True}
+    if url.database not in (None, "", ":memory:"):
+        # A file database gets a real pool; ":memory:" uses one shared connection.
+        options["pool_size"] = pool_size
+    engine = _create_async_engine(url, **options)
+    pragmas = (
+        f"PRAGMA busy_timeout = {int(busy_timeout_ms)}",
+        f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}",
+        "PRAGMA journal_mode = WAL",
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _configure_connection(dbapi_connection: Any, _record: Any) -> None:
+        # Stop the driver from issuing its own BEGIN; the "begin" hook below does it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

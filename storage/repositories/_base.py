@@ -1,0 +1,88 @@
+"""What every SQL repository shares: the session, conflict handling, versioned updates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Executable, Table, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Result
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.domain.errors import ConcurrencyConflict
+from core.ports.clock import Clock
+from core.ports.repositories import HasEvents
+from storage.errors import conflicts_retry
+
+Values = Mapping[str, Any]
+
+
+class SqlRepository:
+    """A repository working inside one unit of work's session."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+        bind = session.bind
+        assert bind is not None, "sessions come from a session factory bound to an engine"
+        self._dialect = bind.dialect.name
+
+    async def _execute(
+        self, statement: Executable, params: Sequence[Values] | None = None, *, what: str
+    ) -> Result[Any]:
+        with conflicts_retry(what):
+            if params is None:
+                return await self._session.execute(statement)
+            return await self._session.execute(statement, list(params))
+
+    async def _insert(self, table: Table, values: Values, *, what: str) -> int:
+        """Insert one row and return its new id."""
+        result = await self._execute(
+            insert(table).values(dict(values)).returning(table.c.id), what=what
+        )
+        return int(result.scalar_one())
+
+    async def _insert_many(self, table: Table, rows: Sequence[Values], *, what: str) -> None:
+        if rows:
+            await self._execute(insert(table), rows, what=what)
+
+    async def _update_versioned(
+        self, table: Table, row_id: int | None, version: int, values: Values, *, what: str
+    ) -> int:
+        """Update the row only if it still has ``version``; return the new version.
+
+        Zero rows changed means someone else saved it since it was read.
+        """
+        if row_id is None:
+            raise ValueError(f"{what} was never stored; use add() first")
+        statement = (
+            update(table)
+            .where(table.c.id == row_id, table.c.version == version)
+            .values({**values, "version": version + 1})
+        )
+        result = await self._execute(statement, what=what)
+        if getattr(result, "rowcount", 0) != 1:
+            raise ConcurrencyConflict(f"{what} was changed by someone else since it was read")
+        return version + 1
+
+    def _upsert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        """``INSERT … ON CONFLICT`` for the database in use."""
+        if self._dialect == "postgresql":
+            return postgresql.insert(table)
+        if self._dialect == "sqlite":
+            return sqlite.insert(table)
+        raise NotImplementedError(f"no upsert for {self._dialect}")
+
+
+class TrackingRepository(SqlRepository):
+    """A repository of aggregates that record events: it remembers every one added or
+    saved, so the unit of work can turn their events into notices at commit."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        super().__init__(session, clock)
+        self.seen: list[HasEvents] = []
+
+    def _track(self, aggregate: HasEvents) -> None:
+        if not any(seen is aggregate for seen in self.seen):
+            self.seen.append(aggregate)

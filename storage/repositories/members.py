@@ -1,0 +1,259 @@
+"""Members, their chat identities and creator profiles."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, RowMapping, Select, delete, select, true, update
+
+from core.domain.common import Platform
+from core.domain.members import (
+    ChannelIdentity,
+    CreatorProfile,
+    Member,
+    MemberStatus,
+    Role,
+    ShippingAddress,
+)
+from storage.models import ChannelIdentityRow, CreatorProfileRow, MemberRow, table_of
+from storage.repositories._base import SqlRepository
+
+members = table_of(MemberRow)
+identities = table_of(ChannelIdentityRow)
+profiles = table_of(CreatorProfileRow)
+
+ROLE_COLUMNS = {Role.CREATOR: "is_creator", Role.SELLER: "is_seller", Role.OPERATOR: "is_operator"}
+PROFILE_COLUMNS = tuple(c.name for c in profiles.c if c.name != "member_id")
+
+
+class SqlMemberRepository(SqlRepository):
+    """Members with their profile (one joined query) and identities (one more query)."""
+
+    async def get(self, member_id: int) -> Member | None:
+        found = await self._load(members.c.id == member_id)
+        return found[0] if found else None
+
+    async def get_many(self, member_ids: Iterable[int]) -> dict[int, Member]:
+        ids = sorted(set(member_ids))
+        if not ids:
+            return {}
+        return {m.id: m for m in await self._load(members.c.id.in_(ids)) if m.id is not None}
+
+    async def by_identity(self, platform: Platform, user_id: str) -> Member | None:
+        statement = (
+            _member_select()
+            .join(identities, identities.c.member_id == members.c.id)
+            .where(identities.c.platform == platform.value, identities.c.user_id == user_id)
+        )
+        found = await self._load_rows(statement)
+        return found[0] if found else None
+
+    async def creators_after(self, after_id: int, limit: int) -> list[Member]:
+        statement = (
+            _member_select()
+            .where(members.c.is_creator == true(), members.c.id > after_id)
+            .order_by(members.c.id)
+            .limit(limit)
+        )
+        return await self._load_rows(statement)
+
+    async def add(self, member: Member) -> None:
+        if member.created_at is None:
+            member.created_at = self._clock.now()
+        member.id = await self._insert(members, _member_values(member), what="new member")
+        if member.creator is not None:
+            await self._insert_many(
+                profiles, [_profile_values(member.id, member.creator)], what="new member"
+            )
+        await self._insert_many(
+            identities,
+            [_identity_values(member.id, i) for i in member.identities],
+            what="new member's chat identity",
+        )
+
+    async def save(self, member: Member) -> None:
+        what = f"member {member.id}"
+        member.version = await self._update_versioned(
+            members, member.id, member.version, _member_values(member), what=what
+        )
+        assert member.id is not None
+        await self._save_profile(member.id, member.creator, what=what)
+        await self._sync_identities(member.id, member.identities, what=what)
+
+    # --- loading -------------------------------------------------------------------------
+
+    async def _load(self, condition: ColumnElement[bool]) -> list[Member]:
+        return await self._load_rows(_member_select().where(condition).order_by(members.c.id))
+
+    async def _load_rows(self, statement: Select[Any]) -> list[Member]:
+        rows = (await self._execute(statement, what="members")).mappings().all()
+        if not rows:
+            return []
+        ids = [row["id"] for row in rows]
+        by_member: dict[int, list[ChannelIdentity]] = {i: [] for i in ids}
+        identity_rows = await self._execute(
+            select(identities).where(identities.c.member_id.in_(ids)).order_by(identities.c.id),
+            what="chat identities",
+        )
+        for row in identity_rows.mappings():
+            by_member[row["member_id"]].append(_identity(row))
+        return [_member(row, by_member[row["id"]]) for row in rows]
+
+    # --- saving --------------------------------------------------------------------------
+
+    async def _save_profile(
+        self, member_id: int, profile: CreatorProfile | None, *, what: str
+    ) -> None:
+        if profile is None:
+            await self._execute(
+                delete(profiles).where(profiles.c.member_id == member_id), what=what
+            )
+            return
+        values = _profile_values(member_id, profile)
+        statement = self._upsert(profiles).values(values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[profiles.c.member_id],
+            set_={name: statement.excluded[name] for name in PROFILE_COLUMNS},
+        )
+        await self._execute(statement, what=what)
+
+    async def _sync_identities(
+        self, member_id: int, wanted: Sequence[ChannelIdentity], *, what: str
+    ) -> None:
+        """Delete identities the member no longer has, update changed ones, insert new ones.
+
+        Identities are matched by (platform, user_id). An identity that another member holds
+        makes the insert fail, which surfaces as a conflict.
+        """
+        stored = {
+            (row["platform"], row["user_id"]): row
+            for row in (
+                await self._execute(
+                    select(identities).where(identities.c.member_id == member_id), what=what
+                )
+            ).mappings()
+        }
+        by_key = {(i.platform.value, i.user_id): i for i in wanted}
+        gone = [row["id"] for key, row in stored.items() if key not in by_key]
+        if gone:
+            await self._execute(delete(identities).where(identities.c.id.in_(gone)), what=what)
+        new = []
+        for key, identity in by_key.items():
+            row = stored.get(key)
+            if row is None:
+                new.append(_identity_values(member_id, identity))
+                continue
+            changes = _identity_changes(row, identity)
+            if changes:
+                await self._execute(
+                    update(identities).where(identities.c.id == row["id"]).values(changes),
+                    what=what,
+                )
+        await self._insert_many(identities, new, what=f"{what}'s chat identity")
+
+
+def _member_select() -> Select[Any]:
+    return select(members, profiles).outerjoin(profiles, profiles.c.member_id == members.c.id)
+
+
+# --- rows ⇄ domain ---------------------------------------------------------------------------
+
+
+def _member(row: RowMapping, member_identities: list[ChannelIdentity]) -> Member:
+    preferred = row["preferred_platform"]
+    return Member(
+        id=row["id"],
+        display_name=row["display_name"],
+        language=row["language"],
+        roles=frozenset(role for role, column in ROLE_COLUMNS.items() if row[column]),
+        status=MemberStatus(row["status"]),
+        preferred_platform=Platform(preferred) if preferred else None,
+        identities=member_identities,
+        creator=_profile(row) if row["member_id"] is not None else None,
+        created_at=row["created_at"],
+        version=row["version"],
+    )
+
+
+def _member_values(member: Member) -> dict[str, Any]:
+    return {
+        "display_name": member.display_name,
+        "language": member.language,
+        **{column: role in member.roles for role, column in ROLE_COLUMNS.items()},
+        "status": member.status.value,
+        "preferred_platform": member.preferred_platform.value
+        if member.preferred_platform
+        else None,
+        "created_at": member.created_at,
+        "version": member.version,
+    }
+
+
+def _profile(row: RowMapping) -> CreatorProfile:
+    address = row["address"]
+    return CreatorProfile(
+        storefront_url=row["storefront_url"],
+        top_creator=row["top_creator"],
+        categories=frozenset(row["categories"]),
+        country=row["country"],
+        languages=frozenset(row["languages"]),
+        address=ShippingAddress(**address) if address is not None else None,
+        announcements_opt_out=row["announcements_opt_out"],
+        onboarded=row["onboarded"],
+        completed_videos=row["completed_videos"],
+        on_time_videos=row["on_time_videos"],
+        redo_orders=row["redo_orders"],
+        selected_total=row["selected_total"],
+        last_selected_at=row["last_selected_at"],
+    )
+
+
+def _profile_values(member_id: int, profile: CreatorProfile) -> dict[str, Any]:
+    return {
+        "member_id": member_id,
+        "storefront_url": profile.storefront_url,
+        "top_creator": profile.top_creator,
+        "categories": sorted(profile.categories),
+        "country": profile.country,
+        "languages": sorted(profile.languages),
+        "address": dataclasses.asdict(profile.address) if profile.address else None,
+        "announcements_opt_out": profile.announcements_opt_out,
+        "onboarded": profile.onboarded,
+        "completed_videos": profile.completed_videos,
+        "on_time_videos": profile.on_time_videos,
+        "redo_orders": profile.redo_orders,
+        "selected_total": profile.selected_total,
+        "last_selected_at": profile.last_selected_at,
+    }
+
+
+def _identity(row: RowMapping) -> ChannelIdentity:
+    return ChannelIdentity(
+        platform=Platform(row["platform"]),
+        user_id=row["user_id"],
+        chat_id=row["chat_id"],
+        reachable=row["reachable"],
+        last_inbound_at=row["last_inbound_at"],
+    )
+
+
+def _identity_values(member_id: int, identity: ChannelIdentity) -> dict[str, Any]:
+    return {
+        "member_id": member_id,
+        "platform": identity.platform.value,
+        "user_id": identity.user_id,
+        "chat_id": identity.chat_id,
+        "reachable": identity.reachable,
+        "last_inbound_at": identity.last_inbound_at,
+    }
+
+
+def _identity_changes(row: RowMapping, identity: ChannelIdentity) -> dict[str, Any]:
+    wanted = {
+        "chat_id": identity.chat_id,
+        "reachable": identity.reachable,
+        "last_inbound_at": identity.last_inbound_at,
+    }
+    return {name: value for name, value in wanted.items() if row[name] != value}

@@ -1,0 +1,105 @@
+"""The SQL unit of work: one session, one transaction, every repository."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core.ports.clock import Clock
+from core.ports.repositories import AbstractUnitOfWork
+from storage.database import create_engine, session_factory
+from storage.errors import conflicts_retry
+from storage.repositories import (
+    SqlBroadcastRepository,
+    SqlMemberRepository,
+    SqlOfferRepository,
+    SqlOrderRepository,
+    SqlOutboxRepository,
+    SqlProductRepository,
+    SqlSellerRepository,
+)
+
+
+class SqlUnitOfWork(AbstractUnitOfWork):
+    """``async with uow: …; await uow.commit()`` — one session per ``async with`` block.
+
+    A commit the database refuses because of a concurrent change (a unique constraint, a
+    serialization failure) raises :class:`~core.domain.errors.ConcurrencyConflict`.
+    """
+
+    members: SqlMemberRepository
+    sellers: SqlSellerRepository
+    products: SqlProductRepository
+    offers: SqlOfferRepository
+    orders: SqlOrderRepository
+    broadcasts: SqlBroadcastRepository
+    outbox: SqlOutboxRepository
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        super().__init__(clock)
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """The open session, for the few queries no repository offers (e.g. reports)."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open: use it in 'async with'")
+        return self._session
+
+    async def _begin(self) -> None:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already open; make a new one")
+        session = self._sessions()
+        self._session = session
+        self.members = SqlMemberRepository(session, self.clock)
+        self.sellers = SqlSellerRepository(session, self.clock)
+        self.products = SqlProductRepository(session, self.clock)
+        self.offers = SqlOfferRepository(session, self.clock)
+        self.orders = SqlOrderRepository(session, self.clock)
+        self.broadcasts = SqlBroadcastRepository(session, self.clock)
+        self.outbox = SqlOutboxRepository(session, self.clock)
+
+    async def _commit(self) -> None:
+        with conflicts_retry("the unit of work's changes"):
+            await self.session.commit()
+
+    async def rollback(self) -> None:
+        if self._session is not None:
+            await self._session.rollback()
+
+    async def _close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+
+class Database:
+    """An engine and its session factory: where units of work come from."""
+
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.sessions = session_factory(engine)
+
+    @classmethod
+    def connect(cls, url: str, clock: Clock, **engine_options: Any) -> Self:
+        """A database for ``url``; ``engine_options`` go to :func:`storage.database.create_engine`.
+
+        Connections are opened lazily, on first use. The schema must exist: run
+        :func:`storage.migrate.upgrade` first.
+        """
+        return cls(create_engine(url, **engine_options), clock)
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.sessions, self.clock)
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()

@@ -1,0 +1,174 @@
+"""The unit of work: all or nothing, notices queued with the change that caused them, and
+few statements per read — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from core.domain.common import Platform
+from core.notices import Notice, NoticeTemplate
+from storage.unit_of_work import Database
+from tests.contract.factories import NOW, creator, order, seller, stock_marketplace
+
+
+class Boom(Exception):
+    pass
+
+
+@contextmanager
+def counting_statements(database: Database) -> Iterator[list[str]]:
+    """Collect the SQL statements run in the block (transaction control left out)."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_leaving_without_commit_keeps_nothing(database: Database) -> None:
+    async with database.unit_of_work() as uow:
+        ada = creator()
+        await uow.members.add(ada)
+        await uow.sellers.add(seller())
+
+    async with database.unit_of_work() as uow:
+        await uow.members.add(creator("Bob", user_id="2002"))
+        await uow.rollback()
+        await uow.commit()
+
+    async with database.unit_of_work() as uow:
+        assert await uow.members.creators_after(0, 10) == []
+        assert await uow.sellers.by_name(seller().name) is None
+
+
+async def test_the_outbox_stores_each_key_once_and_hands_out_the_oldest_first(
+    database: Database,
+) -> None:
+    async with database.unit_of_work() as uow:
+        market = await stock_marketplace(uow)
+        staff = market.staff_id
+    later = Notice(
+        "offer_ended:1:m1", NoticeTemplate.OFFER_ENDED, staff, {"offer_id": 1, "reason": "deadline"}
+    )
+    first = Notice(
+        "new_application:7:m1",
+        NoticeTemplate.NEW_APPLICATION,
+        staff,
+        {"order_id": 7, "offer_id": 1},
+        digest="applications:1",
+    )
+    second = Notice(
+        "offer_invitation:1",
+        NoticeTemplate.OFFER_INVITATION,
+        None,
+        {"offer_id": 1, "targeted": True},
+    )
+
+    async with database.unit_of_work() as uow:
+        assert await uow.outbox.add([later], NOW + timedelta(minutes=1)) == 1
+        assert await uow.outbox.add([first, second, first], NOW) == 2
+        assert await uow.outbox.add([later, second], NOW) == 0
+        await uow.commit()
+
+    async with database.unit_of_work() as uow:
+        pending = await uow.outbox.pending()
+        assert [entry.key for entry in await uow.outbox.pending(limit=1)] == [first.key]
+
+    assert [entry.key for entry in pending] == [first.key, second.key, later.key]
+    entry = pending[0]
+    assert (entry.template, entry.recipient_id, entry.params, entry.digest, entry.status) == (
+        NoticeTemplate.NEW_APPLICATION,
+        staff,
+        {"order_id": 7, "offer_id": 1},
+        "applications:1",
+        "pending",
+    )
+    assert entry.created_at == NOW
+    assert pending[1].recipient_id is None
+    assert pending[1].params["targeted"] is True
+
+
+async def test_a_committed_change_and_its_notices_are_stored_together(
+    database: Database,
+) -> None:
+    async with database.unit_of_work() as uow:
+        market = await stock_marketplace(uow)
+        claim = order(market.offer, market.creator_id)
+        await uow.orders.add(claim)
+        claim.applied()
+        await uow.commit()
+        assert uow.orders.seen == []
+
+    async with database.unit_of_work() as uow:
+        assert await uow.orders.get(claim.id or 0) == claim
+        [notice] = await uow.outbox.pending()
+    assert notice.key == f"new_application:{claim.id}:m{market.staff_id}"
+    assert notice.recipient_id == market.staff_id
+
+
+async def test_a_failure_before_commit_stores_neither_change_nor_notices(
+    database: Database,
+) -> None:
+    async with database.unit_of_work() as uow:
+        market = await stock_marketplace(uow)
+
+    async def claim_then_fail() -> None:
+        async with database.unit_of_work() as uow:
+            claim = order(market.offer, market.creator_id)
+            await uow.orders.add(claim)
+            claim.applied()
+            await uow.outbox.add(
+                [Notice("direct", NoticeTemplate.ANNOUNCEMENT, market.creator_id)], NOW
+            )
+            raise Boom
+
+    with pytest.raises(Boom):
+        await claim_then_fail()
+
+    async with database.unit_of_work() as uow:
+        assert await uow.orders.for_offer(market.offer_id) == []
+        assert await uow.outbox.pending() == []
+
+
+async def test_reads_take_few_statements(database: Database) -> None:
+    async with database.unit_of_work() as uow:
+        market = await stock_marketplace(uow)
+        claim = order(market.offer, market.creator_id)
+        await uow.orders.add(claim)
+        await uow.commit()
+
+    async with database.unit_of_work() as uow:
+        await uow.sellers.staff_of(market.seller_id)  # connect before counting
+        with counting_statements(database) as member_by_identity:
+            member = await uow.members.by_identity(Platform.TELEGRAM, "1001")
+        with counting_statements(database) as order_by_id:
+            stored = await uow.orders.get(claim.id or 0, for_update=True)
+        with counting_statements(database) as offer_by_id:
+            await uow.offers.get(market.offer_id)
+
+    assert member == market.creator
+    assert stored == claim
+    assert len(member_by_identity) == 2
+    assert len(order_by_id) == 1
+    if database.dialect == "postgresql":
+        assert "FOR UPDATE" in order_by_id[0]
+    assert len(offer_by_id) == 1
+
+
+async def test_a_unit_of_work_cannot_be_entered_twice(database: Database) -> None:
+    uow = database.unit_of_work()
+    async with uow:
+        with pytest.raises(RuntimeError):
+            await uow.__aenter__()
