@@ -53,7 +53,9 @@ class Seller:
         member.require_active()
         if member.is_operator or self.is_staff(member):
             return
-        raise NotAllowed("You are not on the staff of this seller.", code="not_seller_staff")
+        raise NotAllowed(
+            "This is not for you: you are not on this seller's team.", code="not_seller_staff"
+        )
 
     def add_staff(self, member_id: int) -> None:
         self.staff.add(member_id)

@@ -45,6 +45,10 @@ class MemberRepository(Protocol):
     async def creators_after(self, after_id: int, limit: int) -> list[Member]:
         """Creators by ascending id, for exports and audience expansion in batches."""
 
+    async def count_creators(self) -> dict[str, int]:
+        """How many creators there are: ``total``, ``onboarded``, ``top_creators`` (with the
+        badge) and ``suspended``."""
+
 
 class SellerRepository(Protocol):
     async def get(self, seller_id: int) -> Seller | None: ...
@@ -93,6 +97,9 @@ class OfferRepository(Protocol):
 
     async def auto_selecting(self, limit: int) -> list[Offer]:
         """Live ``auto`` offers with free slots and applications waiting."""
+
+    async def count_by_state(self) -> dict[str, int]:
+        """How many offers are in each state (states with none are left out)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +151,9 @@ class OrderRepository(Protocol):
     async def query(self, query: OrderQuery) -> list[Order]:
         """Orders matching the filters, by ascending id after ``query.after_id``."""
 
+    async def count_by_state(self) -> dict[str, int]:
+        """How many orders are in each state (states with none are left out)."""
+
 
 class BroadcastRepository(Protocol):
     seen: list[HasEvents]
@@ -174,6 +184,9 @@ class OutboxRepository(Protocol):
 
     async def pending(self, limit: int = 100) -> list[OutboxEntry]:
         """Queued, unsent notices, oldest first."""
+
+    async def count_pending(self) -> int:
+        """How many notices are not sent yet: queued, or claimed by a dispatcher right now."""
 
 
 class AbstractUnitOfWork(abc.ABC):

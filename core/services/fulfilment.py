@@ -343,3 +343,29 @@ async def send_due_reminders(mp: Marketplace, *, limit: int = 200) -> int:
         return count
 
     return await mp.transaction(work)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferOrder:
+    """An order of an offer with the creator's public name, for the seller's lists."""
+
+    order: Order
+    creator_name: str
+
+
+async def offer_orders(
+    mp: Marketplace, actor: Actor, offer_id: int, states: frozenset[OrderState]
+) -> list[OfferOrder]:
+    """The offer's orders in the given states, for its seller's staff."""
+
+    async def work(uow: AbstractUnitOfWork) -> list[OfferOrder]:
+        offer = await load_offer(uow, offer_id)
+        await seller_for_staff(uow, actor, offer.seller_id)
+        orders = await uow.orders.for_offer(offer_id, states)
+        members = await uow.members.get_many(o.creator_id for o in orders)
+        return [
+            OfferOrder(o, members[o.creator_id].display_name if o.creator_id in members else "")
+            for o in orders
+        ]
+
+    return await mp.transaction(work)

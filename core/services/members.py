@@ -295,3 +295,45 @@ async def order_view(mp: Marketplace, actor: Actor, order_id: int) -> OrderView:
         return views[0]
 
     return await mp.transaction(work)
+
+
+async def link_identity(mp: Marketplace, actor: Actor, target_member_id: int) -> Member:
+    """Move the acting chat account onto another member (``/link`` with a code from there).
+
+    Allowed only while the acting account is fresh — no orders and no seller or operator
+    role — so no history is ever split between two members.
+    """
+
+    async def work(uow: AbstractUnitOfWork) -> Member:
+        source = await acting_person(uow, actor)
+        if source.id == target_member_id:
+            raise InvalidInput(
+                "This chat is already linked to your account.", code="already_linked"
+            )
+        target = await uow.members.get(target_member_id)
+        if target is None:
+            raise NotFound("That link code is not valid any more.", code="link_code_invalid")
+        assert source.id is not None
+        if source.roles - {Role.CREATOR} or await uow.orders.for_creator(source.id):
+            raise InvalidInput(
+                "This chat account already has its own orders or roles, so it cannot be "
+                "joined to another account. Please contact the marketplace team.",
+                code="link_has_history",
+            )
+        moving = list(source.identities)
+        for identity in moving:
+            if target.identity_on(identity.platform) is not None:
+                raise InvalidInput(
+                    f"Your account already has a {identity.platform.value} login.",
+                    code="platform_already_linked",
+                    platform=identity.platform.value,
+                )
+        # The account losing the identity is saved first: one login per platform and user.
+        source.identities = []
+        await uow.members.save(source)
+        for identity in moving:
+            target.attach(identity)
+        await uow.members.save(target)
+        return target
+
+    return await mp.transaction(work)

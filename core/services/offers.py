@@ -307,14 +307,7 @@ async def seller_offers(
         )
         offers = await uow.offers.by_seller(seller_id, states)
         products = await uow.products.get_many(o.product_id for o in offers)
-        out = []
-        for offer in offers:
-            assert offer.id is not None
-            counts: dict[OrderState, int] = {}
-            for order in await uow.orders.for_offer(offer.id):
-                counts[order.state] = counts.get(order.state, 0) + 1
-            out.append(SellerOffer(OfferCard(offer, products[offer.product_id]), counts))
-        return out
+        return [await _counted(uow, offer, products[offer.product_id]) for offer in offers]
 
     return await mp.transaction(work)
 
@@ -338,3 +331,24 @@ def parse_deadline(text: str, now: datetime) -> datetime:
     if deadline <= now:
         raise InvalidInput("That date is in the past. Send a later date.", code="deadline_in_past")
     return deadline
+
+
+async def seller_offer(mp: Marketplace, actor: Actor, offer_id: int) -> SellerOffer:
+    """One offer with its orders counted by state, for its seller's staff."""
+
+    async def work(uow: AbstractUnitOfWork) -> SellerOffer:
+        offer = await load_offer(uow, offer_id)
+        await seller_for_staff(uow, actor, offer.seller_id)
+        product = await uow.products.get(offer.product_id)
+        assert product is not None
+        return await _counted(uow, offer, product)
+
+    return await mp.transaction(work)
+
+
+async def _counted(uow: AbstractUnitOfWork, offer: Offer, product: Product) -> SellerOffer:
+    assert offer.id is not None
+    counts: dict[OrderState, int] = {}
+    for order in await uow.orders.for_offer(offer.id):
+        counts[order.state] = counts.get(order.state, 0) + 1
+    return SellerOffer(OfferCard(offer, product), counts)
