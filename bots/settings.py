@@ -141,6 +141,64 @@ class Settings(BaseSettings):
         description="Connections kept open per process to PostgreSQL.",
     )
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Secret (at least 16 characters) that signs button payloads; the same in every "
+            "process. Unset: derived from the platform tokens, or random per process when "
+            "there are none (buttons then stop working after a restart)."
+        ),
+    )
+    telegram_token: SecretStr | None = Field(
+        default=None,
+        description="Telegram bot token from @BotFather. Unset: Telegram is off.",
+    )
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org",
+        description="Bot API base URL: the public one, or a self-hosted Bot API server.",
+    )
+    telegram_driver: Literal["aiogram", "ptb"] = Field(
+        default="aiogram",
+        description="Telegram library: `aiogram` (aiogram 3) or `ptb` (python-telegram-bot).",
+    )
+    telegram_mode: Literal["polling", "webhook"] = Field(
+        default="polling",
+        description="`polling` (no public URL needed) or `webhook` (Telegram calls us).",
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None,
+        description=(
+            "Public HTTPS URL Telegram posts updates to, ending in `/telegram/webhook`, "
+            "for webhook mode."
+        ),
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token` with every webhook "
+            "call (1-256 of A-Z a-z 0-9 _ -); requests without it are refused."
+        ),
+    )
+    telegram_webhook_listen: str = Field(
+        default="0.0.0.0:8081",
+        description="host:port the webhook endpoint listens on in webhook mode.",
+    )
+    dispatch_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often the notice dispatcher looks for due notices when idle.",
+    )
+
+    @field_validator("telegram_webhook_listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(
+                f"{ENV_PREFIX}TELEGRAM_WEBHOOK_LISTEN must be host:port, e.g. 0.0.0.0:8081"
+            )
+        return value.strip()
+
     @field_validator("database_url")
     @classmethod
     def _use_async_driver(cls, url: str) -> str:

@@ -22,7 +22,8 @@ from core.conversations.messages import Inbound, InboundKind, Outbound
 from core.conversations.router import Router, router
 from core.domain.errors import DomainError
 from core.ports.kv import KeyValueStore
-from core.services import register_identity
+from core.domain.members import Member
+from core.services import find_member, register_identity
 from core.services.base import Marketplace
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,10 @@ class ConversationEngine:
             return [
                 ctx.say(ctx.t("Something went wrong on our side. Please try again in a moment."))
             ]
+
+    async def member_of(self, inbound: Inbound) -> Member | None:
+        """The member behind the sender of ``inbound``, if known."""
+        return await find_member(self.mp, inbound.platform, inbound.user_id)
 
     async def _route(self, ctx: Context) -> list[Outbound]:
         inbound = ctx.inbound

@@ -45,6 +45,8 @@ class Policy:
 
     fairness_days: int = 30
     application_window_days: int = 14
+    content_deadline_days: int = 14
+    """Days after shipping a video is due, for offers that do not say otherwise."""
     reminder_interval_days: int = 3
     reminders_total: int = 4
     """Reminders per overdue video, the first at the deadline and the last marked final."""

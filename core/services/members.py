@@ -337,3 +337,13 @@ async def link_identity(mp: Marketplace, actor: Actor, target_member_id: int) ->
         return target
 
     return await mp.transaction(work)
+
+
+async def member_name(mp: Marketplace, member_id: int) -> str:
+    """The name a member shows to others ("" when unknown)."""
+
+    async def work(uow: AbstractUnitOfWork) -> str:
+        member = await uow.members.get(member_id)
+        return member.display_name if member else ""
+
+    return await mp.transaction(work)

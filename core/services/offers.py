@@ -51,7 +51,7 @@ class NewOffer:
     selection: SelectionMode = SelectionMode.SELLER
     audience: Audience = field(default_factory=Audience)
     application_deadline: datetime | None = None
-    content_deadline_days: int = 14
+    content_deadline_days: int | None = None
 
 
 async def create_offer(
@@ -102,7 +102,7 @@ async def add_offer(
         requirements=new.requirements,
         selection=new.selection,
         audience=new.audience,
-        content_deadline_days=new.content_deadline_days,
+        content_deadline_days=new.content_deadline_days or mp.policy.content_deadline_days,
         created_at=now,
         category=product.category,
     )
