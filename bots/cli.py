@@ -439,6 +439,22 @@ def demo_seed(options: _Options) -> None:
     click.echo("Web logins: " + ", ".join(DEMO_LOGINS))
 
 
+# --- run ----------------------------------------------------------------------------------
+
+
+@cli.command("run")
+@pass_options
+def run_command(options: _Options) -> None:
+    """Run the bot: every configured chat platform and the notice dispatcher, until stopped
+    with Ctrl-C or SIGTERM."""
+    from bots.logs import configure_logging
+    from bots.runner import run
+
+    settings = options.settings()
+    configure_logging(settings)
+    _run(options, run(settings), settings)
+
+
 # --- config -------------------------------------------------------------------------------
 
 

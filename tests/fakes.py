@@ -8,15 +8,17 @@ the unique constraints (one order per creator and offer, one video per order) ho
 from __future__ import annotations
 
 import copy
+import dataclasses
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.domain.broadcasts import Broadcast
 from core.domain.common import Platform
 from core.domain.errors import ConcurrencyConflict
-from core.domain.members import Member
+from core.domain.members import Member, MemberStatus, Role
 from core.domain.offers import Offer, OfferState, SelectionMode
 from core.domain.orders import Order, OrderState, RedoRequest, VideoSubmission
 from core.domain.sellers import Product, Seller
@@ -110,6 +112,19 @@ class FakeMembers(_Repo):
     async def creators_after(self, after_id: int, limit: int) -> list[Member]:
         ids = sorted(i for i, m in self.data.members.items() if i > after_id and m.creator)
         return [_copy(self.data.members[i]) for i in ids[:limit]]
+
+    async def count_creators(self) -> dict[str, int]:
+        profiles = [
+            (m, m.creator)
+            for m in self.data.members.values()
+            if Role.CREATOR in m.roles and m.creator is not None
+        ]
+        return {
+            "total": len(profiles),
+            "onboarded": sum(p.onboarded for _, p in profiles),
+            "top_creators": sum(p.top_creator for _, p in profiles),
+            "suspended": sum(m.status is MemberStatus.SUSPENDED for m, _ in profiles),
+        }
 
 
 class FakeSellers(_Repo):
@@ -212,6 +227,9 @@ class FakeOffers(_Repo):
             and o.applied_count > o.selected_count
         ]
         return [_copy(o) for o in sorted(found, key=lambda o: o.id or 0)[:limit]]
+
+    async def count_by_state(self) -> dict[str, int]:
+        return dict(Counter(o.state.value for o in self.data.offers.values()))
 
 
 class FakeOrders(_Repo):
@@ -325,6 +343,9 @@ class FakeOrders(_Repo):
             out.append(o)
         return out[: query.limit]
 
+    async def count_by_state(self) -> dict[str, int]:
+        return dict(Counter(o.state.value for o in self.data.orders.values()))
+
 
 class FakeBroadcasts(_Repo):
     async def get(self, broadcast_id: int) -> Broadcast | None:
@@ -342,6 +363,8 @@ class FakeBroadcasts(_Repo):
 
 
 class FakeOutbox(_Repo):
+    """The outbox as a list; the same claim rules as the SQL one, one unit of work at a time."""
+
     async def add(self, notices: Sequence[Notice], now: datetime) -> int:
         keys = {e.key for e in self.data.outbox}
         new = 0
@@ -359,6 +382,7 @@ class FakeOutbox(_Repo):
                     n.digest,
                     "pending",
                     now,
+                    available_at=now,
                 )
             )
             new += 1
@@ -366,6 +390,96 @@ class FakeOutbox(_Repo):
 
     async def pending(self, limit: int = 100) -> list[OutboxEntry]:
         return [e for e in self.data.outbox if e.status == "pending"][:limit]
+
+    async def count_pending(self) -> int:
+        return sum(e.status in ("pending", "sending") for e in self.data.outbox)
+
+    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxEntry]:
+        def due(e: OutboxEntry) -> bool:
+            if e.status == "pending":
+                return (e.available_at or e.created_at) <= now
+            return e.status == "sending" and e.lease_until is not None and e.lease_until <= now
+
+        heads: dict[int, OutboxEntry] = {}
+        for e in sorted(self.data.outbox, key=lambda e: e.id):
+            if e.recipient_id is None or e.status not in ("pending", "sending"):
+                continue
+            if e.recipient_id not in heads:
+                heads[e.recipient_id] = e  # the recipient's oldest unsent notice
+        claimed: list[OutboxEntry] = []
+        for head in sorted((h for h in heads.values() if due(h)), key=lambda e: e.id)[:limit]:
+            claimed.append(head)
+            if head.digest is not None:
+                claimed.extend(
+                    e
+                    for e in self.data.outbox
+                    if e.id > head.id
+                    and e.recipient_id == head.recipient_id
+                    and e.digest == head.digest
+                    and (e.status == "pending" or due(e))
+                )
+        out = []
+        for e in claimed:
+            reclaimed = e.status == "sending"
+            out.append(
+                self._put(
+                    e,
+                    status="sending",
+                    lease_until=now + lease,
+                    attempts=e.attempts + reclaimed,
+                    last_error=OutboxEntry.LEASE_EXPIRED if reclaimed else e.last_error,
+                )
+            )
+        return sorted(out, key=lambda e: e.id)
+
+    async def mark_sent(self, ids: Sequence[int], now: datetime, channel: str | None) -> int:
+        return self._change(
+            ids, ("pending", "sending"), status="sent", sent_at=now, channel=channel,
+            lease_until=None,
+        )  # fmt: skip
+
+    async def retry(
+        self,
+        ids: Sequence[int],
+        available_at: datetime,
+        error: str,
+        *,
+        failed: bool = True,
+    ) -> int:
+        return self._change(
+            ids, ("pending", "sending"), status="pending", available_at=available_at,
+            lease_until=None, last_error=error[: OutboxEntry.ERROR_MAX], add_attempt=failed,
+        )  # fmt: skip
+
+    async def dead(self, ids: Sequence[int], error: str) -> int:
+        return self._change(
+            ids, ("pending", "sending"), status="dead", lease_until=None,
+            last_error=error[: OutboxEntry.ERROR_MAX], add_attempt=True,
+        )  # fmt: skip
+
+    async def dead_letters(self, limit: int = 100) -> list[OutboxEntry]:
+        return [e for e in self.data.outbox if e.status == "dead"][:limit]
+
+    async def revive(self, ids: Sequence[int], now: datetime) -> int:
+        return self._change(
+            ids, ("dead",), status="pending", available_at=now, lease_until=None, attempts=0
+        )
+
+    def _change(
+        self, ids: Sequence[int], states: Sequence[str], *, add_attempt: bool = False, **values: Any
+    ) -> int:
+        changed = 0
+        for e in list(self.data.outbox):
+            if e.id in ids and e.status in states:
+                extra = {"attempts": e.attempts + 1} if add_attempt else {}
+                self._put(e, **values, **extra)
+                changed += 1
+        return changed
+
+    def _put(self, entry: OutboxEntry, **values: Any) -> OutboxEntry:
+        changed = dataclasses.replace(entry, **values)
+        self.data.outbox[self.data.outbox.index(entry)] = changed
+        return changed
 
 
 class FakeUnitOfWork(AbstractUnitOfWork):

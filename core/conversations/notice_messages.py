@@ -25,6 +25,7 @@ from core.services.members import member_name
 
 SYSTEM = Actor.system()
 Button = Callable[..., Choice]
+ENDED = N_("it ended")
 END_REASONS = {
     "deadline": N_("the application deadline passed"),
     "slots_filled": N_("all samples were taken"),
@@ -58,7 +59,7 @@ async def render_notice(
             offer = card.offer
             assert offer.id is not None
             if entry.template is T.OFFER_ENDED:
-                reason = t(END_REASONS.get(str(params.get("reason")), N_("it ended")))
+                reason = t(END_REASONS.get(str(params.get("reason")), ENDED))
                 return Outbound(
                     Markup.lines(
                         Markup.of(bold(card.product.title)),
@@ -122,7 +123,7 @@ async def _order_notice(
                 number=number,
             )
         else:
-            reason = t(REJECTION_REASONS.get(order.reason, N_("Other")))
+            reason = t(REJECTION_REASONS.get(order.reason, REJECTION_REASONS["other"]))
             text = t(
                 "Thanks for applying to {title} ({number}). The seller chose other creators "
                 "this time: {reason}.",

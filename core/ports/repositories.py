@@ -13,9 +13,9 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self
+from typing import ClassVar, Protocol, Self
 
 from core.domain.broadcasts import Broadcast
 from core.domain.common import Platform
@@ -166,7 +166,12 @@ class BroadcastRepository(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
-    """A stored notice, as the outbox holds it."""
+    """A stored notice, as the outbox holds it.
+
+    ``attempts`` counts the deliveries that failed (a reclaimed lease counts as one);
+    ``last_error`` is the class of the last error and the platform's short description,
+    never personal data; ``channel`` is the platform it was sent through.
+    """
 
     id: int
     key: str
@@ -176,9 +181,28 @@ class OutboxEntry:
     digest: str | None
     status: str
     created_at: datetime
+    attempts: int = 0
+    available_at: datetime | None = None
+    lease_until: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = None
+    channel: str | None = None
+
+    ERROR_MAX: ClassVar[int] = 300
+    """Longest ``last_error`` kept."""
+    LEASE_EXPIRED: ClassVar[str] = "LeaseExpired: the dispatcher stopped before it finished"
+    """``last_error`` of a notice reclaimed from a dispatcher whose lease ran out."""
 
 
 class OutboxRepository(Protocol):
+    """The outbox: notices queued with the change that caused them, until they are sent.
+
+    A row is ``pending`` (waiting, due at ``available_at``), ``sending`` (claimed by a
+    dispatcher until ``lease_until``), ``sent`` or ``dead`` (given up on; an operator may
+    :meth:`revive` it). Rows without a recipient are audiences for the broadcast expander:
+    :meth:`claim` leaves them alone.
+    """
+
     async def add(self, notices: Sequence[Notice], now: datetime) -> int:
         """Queue notices; a key already stored is skipped. Returns how many were new."""
 
@@ -187,6 +211,46 @@ class OutboxRepository(Protocol):
 
     async def count_pending(self) -> int:
         """How many notices are not sent yet: queued, or claimed by a dispatcher right now."""
+
+    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxEntry]:
+        """Claim up to ``limit`` due notices for delivery, oldest first, by id.
+
+        Due means ``pending`` with ``available_at <= now``, or ``sending`` with an expired
+        lease (its dispatcher died; the reclaim counts as a failed attempt). Claimed rows
+        become ``sending`` with ``lease_until = now + lease``. Notices to one person go in
+        the order they were queued: a row is claimable only while no older row for the same
+        recipient is unsent, and a claimed row brings along the recipient's other unsent
+        rows with the same digest key, so a digest goes out as one message (a digest group
+        counts once against ``limit``). Several dispatchers may claim at once; no row is
+        handed to two of them while its lease runs.
+        """
+
+    async def mark_sent(self, ids: Sequence[int], now: datetime, channel: str | None) -> int:
+        """Record notices as delivered through ``channel`` (``None``: nothing was sent, e.g.
+        what they were about is gone). Returns how many rows changed."""
+
+    async def retry(
+        self,
+        ids: Sequence[int],
+        available_at: datetime,
+        error: str,
+        *,
+        failed: bool = True,
+    ) -> int:
+        """Put claimed notices back to ``pending`` until ``available_at``, noting ``error``.
+
+        ``failed`` adds one to ``attempts``; a platform asking to wait (HTTP 429) is pacing,
+        not failure, and passes ``failed=False``.
+        """
+
+    async def dead(self, ids: Sequence[int], error: str) -> int:
+        """Give up on notices (``dead``), counting the failed attempt and noting ``error``."""
+
+    async def dead_letters(self, limit: int = 100) -> list[OutboxEntry]:
+        """Notices given up on, oldest first."""
+
+    async def revive(self, ids: Sequence[int], now: datetime) -> int:
+        """Queue dead notices again, due at ``now`` with ``attempts`` reset to 0."""
 
 
 class AbstractUnitOfWork(abc.ABC):

@@ -6,7 +6,17 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, delete, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    Select,
+    case,
+    delete,
+    func,
+    select,
+    true,
+    update,
+)
 
 from core.domain.common import Platform
 from core.domain.members import (
@@ -58,6 +68,26 @@ class SqlMemberRepository(SqlRepository):
             .limit(limit)
         )
         return await self._load_rows(statement)
+
+    async def count_creators(self) -> dict[str, int]:
+        def tally(condition: ColumnElement[bool]) -> ColumnElement[int]:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        statement = (
+            select(
+                func.count().label("total"),
+                tally(profiles.c.onboarded == true()).label("onboarded"),
+                tally(profiles.c.top_creator == true()).label("top_creators"),
+                tally(members.c.status == MemberStatus.SUSPENDED.value).label("suspended"),
+            )
+            .select_from(members)
+            .join(profiles, profiles.c.member_id == members.c.id)
+            .where(members.c.is_creator == true())
+        )
+        row = (await self._execute(statement, what="creator counts")).mappings().one()
+        return {
+            name: int(row[name]) for name in ("total", "onboarded", "top_creators", "suspended")
+        }
 
     async def add(self, member: Member) -> None:
         if member.created_at is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, exists, select
+from sqlalchemy import RowMapping, Select, exists, func, select
 
 from core.domain.common import Money
 from core.domain.offers import (
@@ -99,6 +99,11 @@ class SqlOfferRepository(TrackingRepository):
             .limit(limit)
         )
         return await self._fetch(statement)
+
+    async def count_by_state(self) -> dict[str, int]:
+        statement = select(offers.c.state, func.count().label("count")).group_by(offers.c.state)
+        result = await self._execute(statement, what="offer counts")
+        return {row["state"]: int(row["count"]) for row in result.mappings()}
 
     async def _fetch(self, statement: Select[Any]) -> list[Offer]:
         result = await self._execute(statement, what="offers")

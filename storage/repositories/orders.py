@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, select
+from sqlalchemy import RowMapping, Select, func, select
 
 from core.domain.common import Money
 from core.domain.orders import (
@@ -139,6 +139,11 @@ class SqlOrderRepository(TrackingRepository):
             statement = statement.where(orders.c.creator_id == query.creator_id)
         statement = _in_states(statement, query.states)
         return await self._fetch(statement.order_by(orders.c.id).limit(query.limit))
+
+    async def count_by_state(self) -> dict[str, int]:
+        statement = select(orders.c.state, func.count().label("count")).group_by(orders.c.state)
+        result = await self._execute(statement, what="order counts")
+        return {row["state"]: int(row["count"]) for row in result.mappings()}
 
     async def _fetch(self, statement: Select[Any]) -> list[Order]:
         result = await self._execute(statement, what="orders")

@@ -1,0 +1,185 @@
+"""The aiogram 3 driver (the default): a Bot API implementation, a Router to mount into any
+aiogram Dispatcher, and polling.
+
+Mounting into an existing aiogram bot::
+
+    from bots.telegram.aiogram_driver import collabbot_router
+    dispatcher.include_router(collabbot_router(bridge))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+
+from bots.telegram.api import classify
+from bots.telegram.render import TelegramMessage
+from core.ports.channel import DeliveryError, TemporaryFailure
+
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+
+def make_bot(token: str, api_url: str) -> Bot:
+    """An aiogram Bot talking to ``api_url`` (the public Bot API, or a self-hosted one)."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")))
+    return Bot(token, session=session)
+
+
+def _error(error: Exception) -> DeliveryError:
+    if isinstance(error, TelegramRetryAfter):
+        return classify(429, error.message, error.retry_after)
+    if isinstance(error, TelegramForbiddenError):
+        return classify(403, error.message)
+    if isinstance(error, TelegramNetworkError | TelegramServerError):
+        return TemporaryFailure(type(error).__name__)
+    if isinstance(error, TelegramBadRequest | TelegramNotFound | TelegramAPIError):
+        return classify(400, error.message)
+    return TemporaryFailure(type(error).__name__)
+
+
+def _preview(message: TelegramMessage) -> LinkPreviewOptions:
+    if message.preview_url:
+        return LinkPreviewOptions(url=message.preview_url, prefer_large_media=True,
+                                  show_above_text=True)
+    return LinkPreviewOptions(is_disabled=True)
+
+
+def _markup(message: TelegramMessage) -> InlineKeyboardMarkup | None:
+    markup = message.reply_markup()
+    return InlineKeyboardMarkup.model_validate(markup) if markup else None
+
+
+class AiogramApi:
+    """:class:`bots.telegram.api.BotApi` on an aiogram Bot."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._username = ""
+
+    async def send_message(self, chat_id: str, message: TelegramMessage) -> str:
+        try:
+            sent = await self.bot.send_message(
+                chat_id, message.text, parse_mode="HTML", reply_markup=_markup(message),
+                link_preview_options=_preview(message),
+            )
+        except TelegramAPIError as error:
+            raise _error(error) from None
+        return str(sent.message_id)
+
+    async def edit_message(self, chat_id: str, message_id: str, message: TelegramMessage) -> None:
+        try:
+            await self.bot.edit_message_text(
+                text=message.text, chat_id=chat_id, message_id=int(message_id),
+                parse_mode="HTML", reply_markup=_markup(message),
+                link_preview_options=_preview(message),
+            )
+        except TelegramAPIError as error:
+            raise _error(error) from None
+
+    async def answer_callback(self, callback_id: str, text: str) -> None:
+        try:
+            await self.bot.answer_callback_query(callback_id, text=text or None)
+        except TelegramAPIError as error:
+            raise _error(error) from None
+
+    async def set_commands(
+        self,
+        commands: Sequence[tuple[str, str]],
+        *,
+        chat_id: str | None = None,
+        language: str | None = None,
+    ) -> None:
+        scope = BotCommandScopeChat(chat_id=chat_id) if chat_id else BotCommandScopeDefault()
+        try:
+            await self.bot.set_my_commands(
+                [BotCommand(command=name, description=text[:256]) for name, text in commands],
+                scope=scope, language_code=language,
+            )
+        except TelegramAPIError as error:
+            raise _error(error) from None
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        try:
+            await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+        except TelegramAPIError as error:
+            raise _error(error) from None
+
+    async def delete_webhook(self) -> None:
+        try:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+        except TelegramAPIError as error:
+            raise _error(error) from None
+
+    async def username(self) -> str:
+        if not self._username:
+            me = await self.bot.get_me()
+            self._username = me.username or ""
+        return self._username
+
+
+UpdateHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _raw(update: Update | Message | CallbackQuery) -> dict[str, Any]:
+    return update.model_dump(mode="json", exclude_unset=True, exclude_none=True, by_alias=True)
+
+
+def collabbot_router(handle_update: UpdateHandler) -> Router:
+    """An aiogram Router passing messages and button presses to collabbot.
+
+    ``handle_update`` is :meth:`bots.telegram.bridge.TelegramBridge.handle_update`.
+    """
+    router = Router(name="collabbot")
+
+    @router.message()
+    async def on_message(message: Message, event_update: Update) -> None:
+        await handle_update(_raw(event_update))
+
+    @router.callback_query()
+    async def on_callback(query: CallbackQuery, event_update: Update) -> None:
+        await handle_update(_raw(event_update))
+
+    return router
+
+
+async def run_polling(bot: Bot, handle_update: UpdateHandler) -> None:
+    """Long-poll Telegram until cancelled."""
+    dispatcher = Dispatcher()
+    dispatcher.include_router(collabbot_router(handle_update))
+    await bot.delete_webhook(drop_pending_updates=False)
+    await dispatcher.start_polling(bot, allowed_updates=ALLOWED_UPDATES, handle_signals=False,
+                                   close_bot_session=False)
+
+
+Api = AiogramApi
+
+
+async def open_bot(bot: Bot) -> None:
+    """Nothing to prepare: aiogram opens its HTTP session on first use."""
+
+
+async def close_bot(bot: Bot) -> None:
+    await bot.session.close()

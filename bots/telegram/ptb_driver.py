@@ -1,0 +1,181 @@
+"""The python-telegram-bot 22 driver: a Bot API implementation, handlers to add to any PTB
+Application, and polling.
+
+Mounting into an existing PTB bot::
+
+    from bots.telegram.ptb_driver import collabbot_handlers
+    application.add_handlers(collabbot_handlers(bridge.handle_update))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import Application, BaseHandler, CallbackContext, TypeHandler
+
+from bots.telegram.api import classify
+from bots.telegram.render import TelegramMessage
+from core.ports.channel import DeliveryError, TemporaryFailure
+
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+
+def make_bot(token: str, api_url: str) -> Bot:
+    """A PTB Bot talking to ``api_url`` (the public Bot API, or a self-hosted one)."""
+    base = api_url.rstrip("/")
+    return Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+
+
+def _seconds(value: int | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def _error(error: TelegramError) -> DeliveryError:
+    if isinstance(error, RetryAfter):
+        return classify(429, str(error), _seconds(error.retry_after))
+    if isinstance(error, Forbidden):
+        return classify(403, error.message)
+    if isinstance(error, TimedOut | NetworkError) and not isinstance(error, BadRequest):
+        return TemporaryFailure(type(error).__name__)
+    return classify(400, error.message)
+
+
+def _preview(message: TelegramMessage) -> LinkPreviewOptions:
+    if message.preview_url:
+        return LinkPreviewOptions(url=message.preview_url, prefer_large_media=True,
+                                  show_above_text=True)
+    return LinkPreviewOptions(is_disabled=True)
+
+
+def _markup(message: TelegramMessage, bot: Bot) -> InlineKeyboardMarkup | None:
+    markup = message.reply_markup()
+    return InlineKeyboardMarkup.de_json(markup, bot) if markup else None
+
+
+class PtbApi:
+    """:class:`bots.telegram.api.BotApi` on a python-telegram-bot Bot."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._username = ""
+
+    async def send_message(self, chat_id: str, message: TelegramMessage) -> str:
+        try:
+            sent = await self.bot.send_message(
+                chat_id, message.text, parse_mode="HTML",
+                reply_markup=_markup(message, self.bot), link_preview_options=_preview(message),
+            )
+        except TelegramError as error:
+            raise _error(error) from None
+        return str(sent.message_id)
+
+    async def edit_message(self, chat_id: str, message_id: str, message: TelegramMessage) -> None:
+        try:
+            await self.bot.edit_message_text(
+                message.text, chat_id=chat_id, message_id=int(message_id), parse_mode="HTML",
+                reply_markup=_markup(message, self.bot), link_preview_options=_preview(message),
+            )
+        except TelegramError as error:
+            raise _error(error) from None
+
+    async def answer_callback(self, callback_id: str, text: str) -> None:
+        try:
+            await self.bot.answer_callback_query(callback_id, text=text or None)
+        except TelegramError as error:
+            raise _error(error) from None
+
+    async def set_commands(
+        self,
+        commands: Sequence[tuple[str, str]],
+        *,
+        chat_id: str | None = None,
+        language: str | None = None,
+    ) -> None:
+        scope = BotCommandScopeChat(chat_id) if chat_id else BotCommandScopeDefault()
+        try:
+            await self.bot.set_my_commands(
+                [BotCommand(name, text[:256]) for name, text in commands],
+                scope=scope, language_code=language,
+            )
+        except TelegramError as error:
+            raise _error(error) from None
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        try:
+            await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+        except TelegramError as error:
+            raise _error(error) from None
+
+    async def delete_webhook(self) -> None:
+        try:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+        except TelegramError as error:
+            raise _error(error) from None
+
+    async def username(self) -> str:
+        if not self._username:
+            me = await self.bot.get_me()
+            self._username = me.username or ""
+        return self._username
+
+
+UpdateHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def collabbot_handlers(handle_update: UpdateHandler) -> list[BaseHandler[Any, Any, Any]]:
+    """PTB handlers passing messages and button presses to collabbot.
+
+    ``handle_update`` is :meth:`bots.telegram.bridge.TelegramBridge.handle_update`.
+    """
+
+    async def on_update(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        if update.message is not None or update.callback_query is not None:
+            await handle_update(update.to_dict())
+
+    return [TypeHandler(Update, on_update)]
+
+
+def make_application(bot: Bot, handle_update: UpdateHandler) -> Application[Any, Any, Any, Any, Any, Any]:
+    application = Application.builder().bot(bot).concurrent_updates(True).build()
+    application.add_handlers(collabbot_handlers(handle_update))
+    return application
+
+
+async def run_polling(bot: Bot, handle_update: UpdateHandler) -> None:
+    """Long-poll Telegram until cancelled."""
+    import asyncio
+
+    application = make_application(bot, handle_update)
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+
+Api = PtbApi
+
+
+async def open_bot(bot: Bot) -> None:
+    await bot.initialize()
+
+
+async def close_bot(bot: Bot) -> None:
+    await bot.shutdown()
