@@ -12,6 +12,7 @@ import signal
 from collections.abc import Callable, Mapping
 
 from bots.bootstrap import Runtime, open_marketplace
+from bots.http_app import HttpApp
 from bots.settings import Settings
 from core.conversations.actions import ActionCodec
 from core.conversations.engine import ConversationEngine
@@ -25,7 +26,7 @@ def button_secret(settings: Settings) -> bytes:
     """The key that signs button payloads; the same in every process of one deployment."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value().encode()
-    tokens = [settings.telegram_token]
+    tokens = [settings.telegram_token, settings.whatsapp_token]
     material = "".join(t.get_secret_value() for t in tokens if t is not None)
     if material:
         return hashlib.sha256(b"collabbot buttons\0" + material.encode()).digest()
@@ -37,18 +38,30 @@ def button_secret(settings: Settings) -> bytes:
 
 
 async def start_channels(
-    settings: Settings, engine: ConversationEngine
+    settings: Settings, engine: ConversationEngine, http: HttpApp
 ) -> tuple[dict[Platform, Channel], list[Callable[[], object]]]:
-    """Start every configured platform; returns their channels and how to stop them."""
+    """Start every configured platform; returns their channels and how to stop them.
+
+    Platforms that receive webhooks add their routes to ``http``, which starts afterwards.
+    """
     channels: dict[Platform, Channel] = {}
     stoppers: list[Callable[[], object]] = []
     if settings.telegram_token is not None:
         from bots.telegram.service import TelegramService
 
         telegram = TelegramService(settings, engine)
+        telegram.add_routes(http)
         await telegram.start()
         channels[Platform.TELEGRAM] = telegram.channel
         stoppers.append(telegram.stop)
+    if settings.whatsapp_token is not None:
+        from bots.whatsapp.service import WhatsAppService
+
+        whatsapp = WhatsAppService(settings, engine)
+        whatsapp.add_routes(http)
+        await whatsapp.start()
+        channels[Platform.WHATSAPP] = whatsapp.channel
+        stoppers.append(whatsapp.stop)
     return channels, stoppers
 
 
@@ -70,14 +83,19 @@ async def _serve(runtime: Runtime, stop: asyncio.Event) -> None:
     settings = runtime.settings
     codec = ActionCodec(button_secret(settings), runtime.kv)
     engine = ConversationEngine(runtime.marketplace, runtime.kv, codec)
-    channels, stoppers = await start_channels(settings, engine)
+    http = HttpApp(settings.http_listen)
+    channels, stoppers = await start_channels(settings, engine, http)
+    if http.needed:
+        await http.start()
+        stoppers.append(http.stop)
     tasks: list[asyncio.Task[None]] = []
     if channels:
         tasks.append(asyncio.create_task(_dispatch(runtime, channels, stop), name="dispatcher"))
     else:
         logger.warning(
             "No chat platform is configured, so nobody can talk to the bot and notices wait in "
-            "the outbox. Set COLLABBOT_TELEGRAM_TOKEN (see the README)."
+            "the outbox. Set COLLABBOT_TELEGRAM_TOKEN or COLLABBOT_WHATSAPP_TOKEN (see the "
+            "README)."
         )
     try:
         await stop.wait()

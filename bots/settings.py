@@ -43,6 +43,8 @@ _DATABASE_SCHEME_REWRITES = {
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
+_GRAPH_VERSION = re.compile(r"v\d{1,3}\.\d{1,2}")
+_TEMPLATE_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Za-z]{2,4})?")
 
 
 def redact_url(url: str) -> str:
@@ -179,9 +181,63 @@ class Settings(BaseSettings):
             "call (1-256 of A-Z a-z 0-9 _ -); requests without it are refused."
         ),
     )
-    telegram_webhook_listen: str = Field(
-        default="0.0.0.0:8081",
-        description="host:port the webhook endpoint listens on in webhook mode.",
+    whatsapp_phone_number_id: str | None = Field(
+        default=None,
+        description=(
+            "Phone number ID of the WhatsApp Business number (Meta app → WhatsApp → API "
+            "Setup), not the phone number itself."
+        ),
+    )
+    whatsapp_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Permanent access token of a system user with `whatsapp_business_messaging`. "
+            "Unset: WhatsApp is off."
+        ),
+    )
+    whatsapp_app_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "App secret of the Meta app; webhook calls whose `X-Hub-Signature-256` does not "
+            "match it are refused. Required with WhatsApp."
+        ),
+    )
+    whatsapp_verify_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Any secret string you choose and also enter as the Verify token of the webhook "
+            "in the Meta app (checked when Meta verifies `/whatsapp/webhook`). Required with "
+            "WhatsApp."
+        ),
+    )
+    whatsapp_api_url: str = Field(
+        default="https://graph.facebook.com",
+        description="Graph API base URL (changed only for tests or a proxy).",
+    )
+    whatsapp_api_version: str = Field(
+        default="v21.0",
+        description="Graph API version used in request paths, e.g. `v21.0`.",
+    )
+    whatsapp_template: str = Field(
+        default="collabbot_notice",
+        description=(
+            "Name of the approved message template notices are sent with outside WhatsApp's "
+            "24-hour window: a body with one parameter `{{1}}` and one quick-reply button."
+        ),
+    )
+    whatsapp_template_languages: str = Field(
+        default="en",
+        description=(
+            "Comma-separated languages the template is approved in, e.g. `en,zh_CN`; a "
+            "notice uses the member's language when listed, else the first."
+        ),
+    )
+    http_listen: str = Field(
+        default="127.0.0.1:8080",
+        description=(
+            "host:port of the HTTP endpoint that serves platform webhooks and health checks "
+            "(use 0.0.0.0:8080 in a container)."
+        ),
     )
     dispatch_interval_seconds: float = Field(
         default=1.0,
@@ -189,14 +245,12 @@ class Settings(BaseSettings):
         description="How often the notice dispatcher looks for due notices when idle.",
     )
 
-    @field_validator("telegram_webhook_listen")
+    @field_validator("http_listen")
     @classmethod
     def _check_listen(cls, value: str) -> str:
         host, sep, port = value.strip().rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(
-                f"{ENV_PREFIX}TELEGRAM_WEBHOOK_LISTEN must be host:port, e.g. 0.0.0.0:8081"
-            )
+            raise ValueError(f"{ENV_PREFIX}HTTP_LISTEN must be host:port, e.g. 127.0.0.1:8080")
         return value.strip()
 
     @field_validator("database_url")
@@ -263,6 +317,37 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}DEFAULT_LANGUAGE must be a language code such as en, de or pt-BR"
             )
         return code
+
+    @field_validator("whatsapp_phone_number_id")
+    @classmethod
+    def _check_phone_number_id(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.strip().isdigit():
+            raise ValueError(
+                f"{ENV_PREFIX}WHATSAPP_PHONE_NUMBER_ID is the numeric Phone number ID from the "
+                "Meta app's API Setup page, not the phone number"
+            )
+        return value.strip()
+
+    @field_validator("whatsapp_api_version")
+    @classmethod
+    def _check_api_version(cls, value: str) -> str:
+        value = value.strip()
+        if not _GRAPH_VERSION.fullmatch(value):
+            raise ValueError(f"{ENV_PREFIX}WHATSAPP_API_VERSION must look like v21.0")
+        return value
+
+    @field_validator("whatsapp_template_languages")
+    @classmethod
+    def _check_template_languages(cls, value: str) -> str:
+        codes = [code.strip() for code in value.split(",") if code.strip()]
+        if not codes or not all(_TEMPLATE_LANGUAGE.fullmatch(code) for code in codes):
+            raise ValueError(
+                f"{ENV_PREFIX}WHATSAPP_TEMPLATE_LANGUAGES must list template language codes "
+                "such as en or en,zh_CN"
+            )
+        return ",".join(codes)
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # Feeds repr() and str(); keeps passwords in connection URLs out of log lines.

@@ -62,8 +62,9 @@ def _error(error: Exception) -> DeliveryError:
 
 def _preview(message: TelegramMessage) -> LinkPreviewOptions:
     if message.preview_url:
-        return LinkPreviewOptions(url=message.preview_url, prefer_large_media=True,
-                                  show_above_text=True)
+        return LinkPreviewOptions(
+            url=message.preview_url, prefer_large_media=True, show_above_text=True
+        )
     return LinkPreviewOptions(is_disabled=True)
 
 
@@ -82,7 +83,10 @@ class AiogramApi:
     async def send_message(self, chat_id: str, message: TelegramMessage) -> str:
         try:
             sent = await self.bot.send_message(
-                chat_id, message.text, parse_mode="HTML", reply_markup=_markup(message),
+                chat_id,
+                message.text,
+                parse_mode="HTML",
+                reply_markup=_markup(message),
                 link_preview_options=_preview(message),
             )
         except TelegramAPIError as error:
@@ -92,8 +96,11 @@ class AiogramApi:
     async def edit_message(self, chat_id: str, message_id: str, message: TelegramMessage) -> None:
         try:
             await self.bot.edit_message_text(
-                text=message.text, chat_id=chat_id, message_id=int(message_id),
-                parse_mode="HTML", reply_markup=_markup(message),
+                text=message.text,
+                chat_id=chat_id,
+                message_id=int(message_id),
+                parse_mode="HTML",
+                reply_markup=_markup(message),
                 link_preview_options=_preview(message),
             )
         except TelegramAPIError as error:
@@ -116,7 +123,8 @@ class AiogramApi:
         try:
             await self.bot.set_my_commands(
                 [BotCommand(command=name, description=text[:256]) for name, text in commands],
-                scope=scope, language_code=language,
+                scope=scope,
+                language_code=language,
             )
         except TelegramAPIError as error:
             raise _error(error) from None
@@ -170,8 +178,9 @@ async def run_polling(bot: Bot, handle_update: UpdateHandler) -> None:
     dispatcher = Dispatcher()
     dispatcher.include_router(collabbot_router(handle_update))
     await bot.delete_webhook(drop_pending_updates=False)
-    await dispatcher.start_polling(bot, allowed_updates=ALLOWED_UPDATES, handle_signals=False,
-                                   close_bot_session=False)
+    await dispatcher.start_polling(
+        bot, allowed_updates=ALLOWED_UPDATES, handle_signals=False, close_bot_session=False
+    )
 
 
 Api = AiogramApi

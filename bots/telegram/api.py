@@ -23,8 +23,9 @@ class BotApi(Protocol):
     async def send_message(self, chat_id: str, message: TelegramMessage) -> str:
         """Send and return the new message id."""
 
-    async def edit_message(self, chat_id: str, message_id: str, message: TelegramMessage) -> None:
-        ...
+    async def edit_message(
+        self, chat_id: str, message_id: str, message: TelegramMessage
+    ) -> None: ...
 
     async def answer_callback(self, callback_id: str, text: str) -> None: ...
 

@@ -59,14 +59,18 @@ def _name(user: dict[str, Any]) -> str:
 def _file(message: dict[str, Any]) -> FileRef | None:
     if message.get("photo"):
         largest = max(message["photo"], key=lambda p: p.get("file_size") or 0)
-        return FileRef("photo", str(largest["file_id"]), "image/jpeg", largest.get("file_size") or 0)
+        return FileRef(
+            "photo", str(largest["file_id"]), "image/jpeg", largest.get("file_size") or 0
+        )
     for kind in ("video", "document", "animation", "audio", "voice", "video_note"):
         item = message.get(kind)
         if item:
             return FileRef(
                 "video" if kind in ("video", "video_note", "animation") else kind,
-                str(item["file_id"]), str(item.get("mime_type") or ""),
-                int(item.get("file_size") or 0), str(item.get("file_name") or ""),
+                str(item["file_id"]),
+                str(item.get("mime_type") or ""),
+                int(item.get("file_size") or 0),
+                str(item.get("file_name") or ""),
             )
     return None
 
@@ -80,8 +84,13 @@ def inbound_from_update(update: dict[str, Any]) -> Inbound | None:
         message = query.get("message") or {}
         chat = message.get("chat") or {"id": user.get("id"), "type": "private"}
         return Inbound(
-            Platform.TELEGRAM, str(user.get("id")), str(chat.get("id")), event_id,
-            InboundKind.ACTION, display_name=_name(user), language_code=user.get("language_code"),
+            Platform.TELEGRAM,
+            str(user.get("id")),
+            str(chat.get("id")),
+            event_id,
+            InboundKind.ACTION,
+            display_name=_name(user),
+            language_code=user.get("language_code"),
             payload=str(query.get("data") or ""),
             message_id=str(message.get("message_id") or ""),
             private=chat.get("type") == "private",
@@ -92,7 +101,8 @@ def inbound_from_update(update: dict[str, Any]) -> Inbound | None:
     user = message["from"]
     chat = message.get("chat") or {}
     common: dict[str, Any] = {
-        "display_name": _name(user), "language_code": user.get("language_code"),
+        "display_name": _name(user),
+        "language_code": user.get("language_code"),
         "private": chat.get("type") == "private",
     }
     ids = (Platform.TELEGRAM, str(user["id"]), str(chat.get("id", user["id"])), event_id)
@@ -103,14 +113,16 @@ def inbound_from_update(update: dict[str, Any]) -> Inbound | None:
     ):
         head, _, args = text.partition(" ")
         command = head[1:].split("@")[0].lower()
-        return Inbound(*ids, InboundKind.COMMAND, command=command, args=args.strip(), text=text,
-                       **common)
+        return Inbound(
+            *ids, InboundKind.COMMAND, command=command, args=args.strip(), text=text, **common
+        )
     if text:
         return Inbound(*ids, InboundKind.TEXT, text=text, **common)
     file = _file(message)
     if file is not None:
-        return Inbound(*ids, InboundKind.FILE, file=file, text=str(message.get("caption") or ""),
-                       **common)
+        return Inbound(
+            *ids, InboundKind.FILE, file=file, text=str(message.get("caption") or ""), **common
+        )
     if message.get("contact") or message.get("location"):
         return Inbound(*ids, InboundKind.CONTACT, **common)
     return None
@@ -171,8 +183,7 @@ class TelegramBridge:
         for language in LANGUAGES:
             t = translator(language)
             commands = [
-                (c.name, t(c.summary))
-                for c in router.commands_for(frozenset({Role.CREATOR}))
+                (c.name, t(c.summary)) for c in router.commands_for(frozenset({Role.CREATOR}))
             ]
             await self.api.set_commands(commands, language=language)
 

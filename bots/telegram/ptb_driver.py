@@ -54,8 +54,9 @@ def _error(error: TelegramError) -> DeliveryError:
 
 def _preview(message: TelegramMessage) -> LinkPreviewOptions:
     if message.preview_url:
-        return LinkPreviewOptions(url=message.preview_url, prefer_large_media=True,
-                                  show_above_text=True)
+        return LinkPreviewOptions(
+            url=message.preview_url, prefer_large_media=True, show_above_text=True
+        )
     return LinkPreviewOptions(is_disabled=True)
 
 
@@ -74,8 +75,11 @@ class PtbApi:
     async def send_message(self, chat_id: str, message: TelegramMessage) -> str:
         try:
             sent = await self.bot.send_message(
-                chat_id, message.text, parse_mode="HTML",
-                reply_markup=_markup(message, self.bot), link_preview_options=_preview(message),
+                chat_id,
+                message.text,
+                parse_mode="HTML",
+                reply_markup=_markup(message, self.bot),
+                link_preview_options=_preview(message),
             )
         except TelegramError as error:
             raise _error(error) from None
@@ -84,8 +88,12 @@ class PtbApi:
     async def edit_message(self, chat_id: str, message_id: str, message: TelegramMessage) -> None:
         try:
             await self.bot.edit_message_text(
-                message.text, chat_id=chat_id, message_id=int(message_id), parse_mode="HTML",
-                reply_markup=_markup(message, self.bot), link_preview_options=_preview(message),
+                message.text,
+                chat_id=chat_id,
+                message_id=int(message_id),
+                parse_mode="HTML",
+                reply_markup=_markup(message, self.bot),
+                link_preview_options=_preview(message),
             )
         except TelegramError as error:
             raise _error(error) from None
@@ -107,7 +115,8 @@ class PtbApi:
         try:
             await self.bot.set_my_commands(
                 [BotCommand(name, text[:256]) for name, text in commands],
-                scope=scope, language_code=language,
+                scope=scope,
+                language_code=language,
             )
         except TelegramError as error:
             raise _error(error) from None
@@ -147,7 +156,9 @@ def collabbot_handlers(handle_update: UpdateHandler) -> list[BaseHandler[Any, An
     return [TypeHandler(Update, on_update)]
 
 
-def make_application(bot: Bot, handle_update: UpdateHandler) -> Application[Any, Any, Any, Any, Any, Any]:
+def make_application(
+    bot: Bot, handle_update: UpdateHandler
+) -> Application[Any, Any, Any, Any, Any, Any]:
     application = Application.builder().bot(bot).concurrent_updates(True).build()
     application.add_handlers(collabbot_handlers(handle_update))
     return application

@@ -8,8 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
-
+from bots.http_app import HttpApp
 from bots.settings import Settings
 from bots.telegram.api import BotApi
 from bots.telegram.bridge import TelegramBridge, TelegramChannel
@@ -32,7 +31,15 @@ class TelegramService:
     bridge: TelegramBridge = field(init=False)
     _bot: Any = field(init=False, default=None)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
-    _runner: web.AppRunner | None = field(init=False, default=None)
+
+    def add_routes(self, http: HttpApp) -> None:
+        """In webhook mode, Telegram's updates arrive on the process's HTTP endpoint."""
+        secret = self.settings.telegram_webhook_secret
+        if self.settings.telegram_mode == "webhook" and secret is not None:
+            http.add_post(
+                WEBHOOK_PATH,
+                webhook_handler(self.bridge.handle_update, secret.get_secret_value()),
+            )
 
     def __post_init__(self) -> None:
         token = self.settings.telegram_token
@@ -60,12 +67,17 @@ class TelegramService:
         if self.settings.telegram_mode == "webhook":
             await self._start_webhook()
         else:
-            self._tasks.append(asyncio.create_task(
-                self._driver.run_polling(self._bot, self.bridge.handle_update),
-                name="telegram-polling",
-            ))
-        logger.info("Telegram is running (%s, %s)", self.settings.telegram_driver,
-                    self.settings.telegram_mode)
+            self._tasks.append(
+                asyncio.create_task(
+                    self._driver.run_polling(self._bot, self.bridge.handle_update),
+                    name="telegram-polling",
+                )
+            )
+        logger.info(
+            "Telegram is running (%s, %s)",
+            self.settings.telegram_driver,
+            self.settings.telegram_mode,
+        )
 
     async def _start_webhook(self) -> None:
         secret = self.settings.telegram_webhook_secret
@@ -75,14 +87,6 @@ class TelegramService:
                 "Webhook mode needs COLLABBOT_TELEGRAM_WEBHOOK_URL and "
                 "COLLABBOT_TELEGRAM_WEBHOOK_SECRET"
             )
-        app = web.Application(client_max_size=1024 * 1024)
-        app.router.add_post(
-            WEBHOOK_PATH, webhook_handler(self.bridge.handle_update, secret.get_secret_value())
-        )
-        host, _, port = self.settings.telegram_webhook_listen.rpartition(":")
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, int(port)).start()
         await self.api.set_webhook(url, secret.get_secret_value())
 
     async def stop(self) -> None:
@@ -91,8 +95,5 @@ class TelegramService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
         with contextlib.suppress(Exception):
             await self._driver.close_bot(self._bot)

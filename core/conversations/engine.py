@@ -21,8 +21,8 @@ from core.conversations.markup import Markup
 from core.conversations.messages import Inbound, InboundKind, Outbound
 from core.conversations.router import Router, router
 from core.domain.errors import DomainError
-from core.ports.kv import KeyValueStore
 from core.domain.members import Member
+from core.ports.kv import KeyValueStore
 from core.services import find_member, register_identity
 from core.services.base import Marketplace
 

@@ -133,7 +133,7 @@ async def _approve(
             offer = offers[order.offer_id]
             if order.state is not OrderState.APPLIED:
                 if order.is_selected:
-                    raise AlreadyDone("Already selected.", code="already_selected")
+                    raise AlreadyDone("This creator is already selected.", code="already_selected")
                 raise NotAllowed(
                     f"This application is {order.state.value}; it cannot be approved.",
                     code="order_bad_state",

@@ -20,8 +20,10 @@ VIDEO_2 = "https://www.amazon.com/vdp/fedcba9876543210fedcba9876543210"
 
 
 async def wait_for_button(user: FakeUser, label: str) -> None:
-    await user.wait_for(lambda m: any(label in b for b in m.buttons),
-                        description=f"a message with the button {label!r}")
+    await user.wait_for(
+        lambda m: any(label in b for b in m.buttons),
+        description=f"a message with the button {label!r}",
+    )
 
 
 async def onboard(user: FakeUser, *, address: bool = False) -> None:
@@ -34,8 +36,9 @@ async def onboard(user: FakeUser, *, address: bool = False) -> None:
     await user.send_text(f"https://www.amazon.com/shop/{user.first_name.lower()}-films")
     await user.wait_for_text("categories")
     await user.press("Kitchen")
-    await user.wait_for(lambda m: any("Done (1 chosen)" in b for b in m.buttons),
-                        description="one category ticked")
+    await user.wait_for(
+        lambda m: any("Done (1 chosen)" in b for b in m.buttons), description="one category ticked"
+    )
     await user.press("Done (1 chosen)")
     await user.wait_for_text("country")
     await user.press("US")
@@ -93,8 +96,10 @@ async def test_the_whole_journey_in_telegram(tmp_path: Path, driver: str) -> Non
 
         # Ana is told, and asked for the address she skipped at onboarding.
         await ana.wait_for_text("You were selected for Bamboo cutting board")
-        await ana.wait_for(lambda m: "shipping address" in m.content and bool(m.buttons),
-                           description="address request")
+        await ana.wait_for(
+            lambda m: "shipping address" in m.content and bool(m.buttons),
+            description="address request",
+        )
         await ana.press("Add address")
         await ana.wait_for_text("one item per line")
         await ana.send_text(ADDRESS)
@@ -122,8 +127,10 @@ async def test_the_whole_journey_in_telegram(tmp_path: Path, driver: str) -> Non
         await sam.press("Portrait instead of landscape")
         await sam.wait_for_text("What should the creator fix")
         await sam.press("Shaky")
-        await sam.wait_for(lambda m: any("Send redo request (2)" in b for b in m.buttons),
-                           description="two reasons ticked")
+        await sam.wait_for(
+            lambda m: any("Send redo request (2)" in b for b in m.buttons),
+            description="two reasons ticked",
+        )
         await sam.press("Send redo request (2)")
         await sam.wait_for_text("short note")
         await sam.send_text("Please hold the phone sideways")
@@ -175,25 +182,29 @@ async def test_a_seller_approves_a_batch(tmp_path: Path, driver: str) -> None:
         await sam.send_command("/myoffers")
         await sam.wait_for_text("Bamboo cutting board")
         await sam.press("Bamboo cutting board")
-        await sam.wait_for(lambda m: any("Applications (3)" in b for b in m.buttons),
-                           description="offer dashboard")
+        await sam.wait_for(
+            lambda m: any("Applications (3)" in b for b in m.buttons), description="offer dashboard"
+        )
         await sam.press("Applications (3)")
         await sam.wait_for_text("best match first (3)")
         await sam.press("Tick several")
-        await sam.wait_for(lambda m: any("Approve ticked (0)" in b for b in m.buttons),
-                           description="ticking mode")
+        await sam.wait_for(
+            lambda m: any("Approve ticked (0)" in b for b in m.buttons), description="ticking mode"
+        )
         await sam.press("☐ 1.")
         await sam.wait_for_text("best match first")
         await sam.press("☐ 2.")
-        await sam.wait_for(lambda m: any("Approve ticked (2)" in b for b in m.buttons),
-                           description="two ticked")
+        await sam.wait_for(
+            lambda m: any("Approve ticked (2)" in b for b in m.buttons), description="two ticked"
+        )
         await sam.press("Approve ticked (2)")
         await sam.wait_for_text("Selected 2")
         selected = 0
         for creator in creators:
             message = await creator.wait_for(
                 lambda m: "You were selected" in m.content or "has closed" in m.content,
-                description="selected or closed notice", since_last_action=False,
+                description="selected or closed notice",
+                since_last_action=False,
             )
             selected += "You were selected" in message.content
         assert selected == 2

@@ -82,7 +82,7 @@ async def test_a_creator_cannot_act_as_the_seller() -> None:
 
 async def test_a_creator_cannot_touch_another_creators_order() -> None:
     w = World()
-    seller_id, staff, _, order_id = await claimed(w)
+    _, staff, _, order_id = await claimed(w)
     intruder = await w.creator("Mallory")
     await s.approve_order(w.mp, staff, order_id)
     await s.record_shipment(w.mp, staff, order_id, "UPS", "1Z999AA10123456784")

@@ -160,8 +160,8 @@ async def onboarding_step(ctx: Context, flow: Flow) -> list[Outbound]:
         return [
             ctx.say(
                 t(
-                    "Last step: your shipping address, so sellers can send you samples. You can also "
-                    "add it later, when you are selected."
+                    "Last step: your shipping address, so sellers can send you samples. "
+                    "You can also add it later, when you are selected."
                 ),
                 rows=[
                     [
