@@ -22,7 +22,7 @@ from core.domain.members import Member, MemberStatus, Role
 from core.domain.offers import Offer, OfferState, SelectionMode
 from core.domain.orders import Order, OrderState, RedoRequest, VideoSubmission
 from core.domain.sellers import Product, Seller
-from core.notices import Notice
+from core.notices import Notice, NoticeTemplate
 from core.ports.clock import Clock
 from core.ports.repositories import (
     AbstractUnitOfWork,
@@ -394,6 +394,12 @@ class FakeOutbox(_Repo):
     async def count_pending(self) -> int:
         return sum(e.status in ("pending", "sending") for e in self.data.outbox)
 
+    async def count_for(self, recipient_id: int, template: NoticeTemplate, since: datetime) -> int:
+        return sum(
+            e.recipient_id == recipient_id and e.template == template and e.created_at >= since
+            for e in self.data.outbox
+        )
+
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxEntry]:
         def due(e: OutboxEntry) -> bool:
             if e.status == "pending":
@@ -434,9 +440,13 @@ class FakeOutbox(_Repo):
 
     async def mark_sent(self, ids: Sequence[int], now: datetime, channel: str | None) -> int:
         return self._change(
-            ids, ("pending", "sending"), status="sent", sent_at=now, channel=channel,
+            ids,
+            ("pending", "sending"),
+            status="sent",
+            sent_at=now,
+            channel=channel,
             lease_until=None,
-        )  # fmt: skip
+        )
 
     async def retry(
         self,
@@ -447,15 +457,24 @@ class FakeOutbox(_Repo):
         failed: bool = True,
     ) -> int:
         return self._change(
-            ids, ("pending", "sending"), status="pending", available_at=available_at,
-            lease_until=None, last_error=error[: OutboxEntry.ERROR_MAX], add_attempt=failed,
-        )  # fmt: skip
+            ids,
+            ("pending", "sending"),
+            status="pending",
+            available_at=available_at,
+            lease_until=None,
+            last_error=error[: OutboxEntry.ERROR_MAX],
+            add_attempt=failed,
+        )
 
     async def dead(self, ids: Sequence[int], error: str) -> int:
         return self._change(
-            ids, ("pending", "sending"), status="dead", lease_until=None,
-            last_error=error[: OutboxEntry.ERROR_MAX], add_attempt=True,
-        )  # fmt: skip
+            ids,
+            ("pending", "sending"),
+            status="dead",
+            lease_until=None,
+            last_error=error[: OutboxEntry.ERROR_MAX],
+            add_attempt=True,
+        )
 
     async def dead_letters(self, limit: int = 100) -> list[OutboxEntry]:
         return [e for e in self.data.outbox if e.status == "dead"][:limit]

@@ -10,6 +10,7 @@ Mounting into an existing PTB bot::
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -38,13 +39,17 @@ def make_bot(token: str, api_url: str) -> Bot:
     return Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
 
 
-def _seconds(value: int | dt.timedelta) -> float:
+def _seconds(error: RetryAfter) -> float:
+    # Reading ``retry_after`` as an int is deprecated in PTB 22; both forms are accepted.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 def _error(error: TelegramError) -> DeliveryError:
     if isinstance(error, RetryAfter):
-        return classify(429, str(error), _seconds(error.retry_after))
+        return classify(429, str(error), _seconds(error))
     if isinstance(error, Forbidden):
         return classify(403, error.message)
     if isinstance(error, TimedOut | NetworkError) and not isinstance(error, BadRequest):

@@ -212,6 +212,10 @@ class OutboxRepository(Protocol):
     async def count_pending(self) -> int:
         """How many notices are not sent yet: queued, or claimed by a dispatcher right now."""
 
+    async def count_for(self, recipient_id: int, template: NoticeTemplate, since: datetime) -> int:
+        """How many ``template`` notices were queued for ``recipient_id`` at or after ``since``,
+        whatever became of them (for caps such as new-offer pushes per day)."""
+
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxEntry]:
         """Claim up to ``limit`` due notices for delivery, oldest first, by id.
 

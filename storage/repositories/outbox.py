@@ -63,6 +63,18 @@ class SqlOutboxRepository(SqlRepository):
         statement = select(func.count()).select_from(outbox).where(outbox.c.status.in_(waiting))
         return int((await self._execute(statement, what="queued notices")).scalar_one())
 
+    async def count_for(self, recipient_id: int, template: NoticeTemplate, since: datetime) -> int:
+        statement = (
+            select(func.count())
+            .select_from(outbox)
+            .where(
+                outbox.c.recipient_member_id == recipient_id,
+                outbox.c.template == template.value,
+                outbox.c.created_at >= since,
+            )
+        )
+        return int((await self._execute(statement, what="queued notices")).scalar_one())
+
     # --- delivery -----------------------------------------------------------------------
 
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxEntry]:

@@ -10,7 +10,7 @@ import pytest
 
 from core.domain.orders import OrderState
 from tests.e2e.telegram_bot import RunningBot, running_bot
-from tests.e2e.telegram_fake import FakeUser
+from tests.e2e.telegram_fake import BotMessage, FakeUser
 
 pytestmark = pytest.mark.parametrize("driver", ["aiogram", "ptb"])
 
@@ -19,8 +19,10 @@ VIDEO_1 = "https://www.amazon.com/vdp/0123456789abcdef0123456789abcdef"
 VIDEO_2 = "https://www.amazon.com/vdp/fedcba9876543210fedcba9876543210"
 
 
-async def wait_for_button(user: FakeUser, label: str) -> None:
-    await user.wait_for(
+async def wait_for_button(user: FakeUser, label: str) -> BotMessage:
+    """The newest message carrying a button with ``label``: pass it to ``press``, so that a
+    notice arriving meanwhile cannot get in the way."""
+    return await user.wait_for(
         lambda m: any(label in b for b in m.buttons),
         description=f"a message with the button {label!r}",
     )
@@ -180,24 +182,13 @@ async def test_a_seller_approves_a_batch(tmp_path: Path, driver: str) -> None:
             await onboard(creator, address=True)
             numbers.append(await claim_first_offer(creator))
         await sam.send_command("/myoffers")
-        await sam.wait_for_text("Bamboo cutting board")
-        await sam.press("Bamboo cutting board")
-        await sam.wait_for(
-            lambda m: any("Applications (3)" in b for b in m.buttons), description="offer dashboard"
-        )
-        await sam.press("Applications (3)")
-        await sam.wait_for_text("best match first (3)")
-        await sam.press("Tick several")
-        await sam.wait_for(
-            lambda m: any("Approve ticked (0)" in b for b in m.buttons), description="ticking mode"
-        )
-        await sam.press("☐ 1.")
-        await sam.wait_for_text("best match first")
-        await sam.press("☐ 2.")
-        await sam.wait_for(
-            lambda m: any("Approve ticked (2)" in b for b in m.buttons), description="two ticked"
-        )
-        await sam.press("Approve ticked (2)")
+        await sam.press("Bamboo cutting board", await wait_for_button(sam, "Bamboo cutting board"))
+        await sam.press("Applications (3)", await wait_for_button(sam, "Applications (3)"))
+        await sam.press("Tick several", await wait_for_button(sam, "Tick several"))
+        await sam.press("☐ 1.", await wait_for_button(sam, "Approve ticked (0)"))
+        await sam.press("☐ 2.", await wait_for_button(sam, "Approve ticked (1)"))
+        ticked = await wait_for_button(sam, "Approve ticked (2)")
+        await sam.press("Approve ticked (2)", ticked)
         await sam.wait_for_text("Selected 2")
         selected = 0
         for creator in creators:
