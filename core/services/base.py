@@ -50,6 +50,14 @@ class Policy:
     reminder_interval_days: int = 3
     reminders_total: int = 4
     """Reminders per overdue video, the first at the deadline and the last marked final."""
+    offer_push_daily_cap: int = 3
+    """New-offer pushes a creator gets at most in any 24 hours (0 turns pushes off)."""
+    offer_push_after_hours: int = 24
+    """Hours an offer is live before creators are pushed to it, if it is short of applicants."""
+    offer_push_applicant_ratio: int = 2
+    """An offer is short of applicants while it has fewer than this many per sample."""
+    digest_window_seconds: int = 300
+    """How long new-application notices wait to be sent to the seller together as one digest."""
     max_attempts: int = 8
     hall_page_size: int = 5
 
@@ -144,6 +152,18 @@ async def load_order(uow: AbstractUnitOfWork, order_id: int, *, for_update: bool
     if order is None:
         raise NotFound("There is no such order. Check the order number.", code="order_not_found")
     return order
+
+
+async def lock_offer_then_order(uow: AbstractUnitOfWork, order_id: int) -> tuple[Offer, Order]:
+    """Lock an order's offer, then the order.
+
+    Every use case that changes an offer and its orders takes the locks in this one order —
+    offer first — so two of them running at once wait for each other instead of deadlocking.
+    """
+    peek = await load_order(uow, order_id)
+    offer = await load_offer(uow, peek.offer_id, for_update=True)
+    order = await load_order(uow, order_id, for_update=True)
+    return offer, order
 
 
 async def load_creator(uow: AbstractUnitOfWork, creator_id: int) -> Member:

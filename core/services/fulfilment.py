@@ -32,6 +32,7 @@ from core.services.base import (
     load_creator,
     load_offer,
     load_order,
+    lock_offer_then_order,
     member_id,
     seller_for_staff,
 )
@@ -295,12 +296,12 @@ async def cancel_order(mp: Marketplace, actor: Actor, order_id: int, reason: str
     """The seller (or an operator) cancels an order, with a reason the creator sees."""
 
     async def work(uow: AbstractUnitOfWork) -> Order:
-        _, order = await _staff_order(uow, actor, order_id)
+        offer, order = await lock_offer_then_order(uow, order_id)
+        await seller_for_staff(uow, actor, order.seller_id)
         held = order.is_selected
         order.cancel(mp.clock.now(), reason)
         await uow.orders.save(order)
         if held:
-            offer = await load_offer(uow, order.offer_id, for_update=True)
             offer.free_slot()
             await uow.offers.save(offer)
         return order

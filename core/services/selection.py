@@ -19,6 +19,7 @@ from core.services.base import (
     load_creator,
     load_offer,
     load_order,
+    lock_offer_then_order,
     seller_for_staff,
 )
 from core.services.offers import end_offer
@@ -68,14 +69,13 @@ async def withdraw_order(mp: Marketplace, actor: Actor, order_id: int) -> Order:
 
     async def work(uow: AbstractUnitOfWork) -> Order:
         member = await acting_person(uow, actor)
-        order = await load_order(uow, order_id, for_update=True)
+        offer, order = await lock_offer_then_order(uow, order_id)
         if order.creator_id != member.id:
             raise NotAllowed("This is not your order.", code="not_your_order")
         held = order.is_selected
         order.withdraw(mp.clock.now())
         await uow.orders.save(order)
         if held:
-            offer = await load_offer(uow, order.offer_id, for_update=True)
             offer.free_slot()
             await uow.offers.save(offer)
         return order
@@ -126,14 +126,20 @@ async def _approve(
     changed: dict[int, Offer] = {}
     for order_id in dict.fromkeys(order_ids):
         try:
+            peek = await load_order(uow, order_id)
+            if peek.offer_id not in offers:
+                await seller_for_staff(uow, actor, peek.seller_id)
+                # The offer is locked before its orders, as everywhere (no deadlocks).
+                offers[peek.offer_id] = await load_offer(uow, peek.offer_id, for_update=True)
+            offer = offers[peek.offer_id]
             order = await load_order(uow, order_id, for_update=True)
-            if order.offer_id not in offers:
-                await seller_for_staff(uow, actor, order.seller_id)
-                offers[order.offer_id] = await load_offer(uow, order.offer_id, for_update=True)
-            offer = offers[order.offer_id]
             if order.state is not OrderState.APPLIED:
                 if order.is_selected:
                     raise AlreadyDone("This creator is already selected.", code="already_selected")
+                if order.reason == "slots_filled":
+                    raise NotAllowed(
+                        "All samples of this offer are already taken.", code="offer_full"
+                    )
                 raise NotAllowed(
                     f"This application is {order.state.value}; it cannot be approved.",
                     code="order_bad_state",
