@@ -17,6 +17,7 @@ from core.services.base import (
     require_operator,
     seller_for_staff,
 )
+from core.services.members import normalise_user_id
 
 MAX_SELLER_NAME = 120
 
@@ -37,8 +38,8 @@ def parse_identity(text: str) -> tuple[Platform, str]:
             f"Unknown platform {platform_name!r}; use one of {platforms}.",
             code="bad_platform",
         ) from None
-    user_id = user_id.strip()
-    if len(user_id) > 64 or any(c.isspace() for c in user_id):
+    user_id = normalise_user_id(platform, user_id)
+    if not user_id or len(user_id) > 64 or any(c.isspace() for c in user_id):
         raise InvalidInput("That user id is not valid.", code="bad_user_id")
     return platform, user_id
 

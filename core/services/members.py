@@ -63,8 +63,17 @@ def ui_language(code: str | None, default: str = "en") -> str:
     return base if base in UI_LANGUAGES else default
 
 
-def _identity_key(platform: Platform, user_id: str) -> tuple[Platform, str]:
+def normalise_user_id(platform: Platform, user_id: str) -> str:
+    """The form a platform's user id is stored in: WhatsApp ids are phone numbers in
+    international form without ``+``, spaces or dashes, as WhatsApp's webhooks send them."""
     user_id = user_id.strip()
+    if platform is Platform.WHATSAPP:
+        user_id = "".join(c for c in user_id if c.isdigit())
+    return user_id
+
+
+def _identity_key(platform: Platform, user_id: str) -> tuple[Platform, str]:
+    user_id = normalise_user_id(platform, user_id)
     if not user_id or len(user_id) > 64:
         raise InvalidInput("That user id is not valid.", code="bad_user_id")
     return platform, user_id

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from core import services as s
+from core.domain.common import Platform
 from core.domain.errors import (
     AlreadyDone,
     DomainError,
@@ -480,3 +481,11 @@ async def test_profile_input_is_checked() -> None:
     ]
     for change in bad:
         await refused(w, lambda c=change: s.update_profile(w.mp, creator, c), InvalidInput)
+
+
+async def test_whatsapp_accounts_typed_with_plus_and_spaces_are_the_same_person() -> None:
+    w = World()
+    seller = await s.add_seller(w.mp, w.system, "Acme", ["whatsapp:+1 555-0100"])
+    staff_id = next(iter(seller.staff))
+    member = await s.register_identity(w.mp, Platform.WHATSAPP, "15550100", "15550100", "Sam")
+    assert member.id == staff_id
