@@ -5,34 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from core.amazon import MARKETPLACES
 from core.domain.common import Money
 from core.domain.errors import InvalidInput, NotAllowed
 from core.domain.members import Member
-
-MARKETPLACES = (
-    "amazon.com",
-    "amazon.ca",
-    "amazon.com.mx",
-    "amazon.com.br",
-    "amazon.co.uk",
-    "amazon.de",
-    "amazon.fr",
-    "amazon.it",
-    "amazon.es",
-    "amazon.nl",
-    "amazon.se",
-    "amazon.pl",
-    "amazon.com.be",
-    "amazon.com.tr",
-    "amazon.ae",
-    "amazon.sa",
-    "amazon.eg",
-    "amazon.in",
-    "amazon.co.jp",
-    "amazon.com.au",
-    "amazon.sg",
-    "amazon.cn",
-)
 
 
 @dataclass(slots=True)

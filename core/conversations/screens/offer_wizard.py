@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.amazon import MARKETPLACES
 from core.conversations.actions import Action
 from core.conversations.context import Context
 from core.conversations.errors import error_text
@@ -40,7 +41,7 @@ from core.domain.offers import (
     SelectionMode,
     VideoType,
 )
-from core.domain.sellers import MARKETPLACES, Product
+from core.domain.sellers import Product
 from core.services import CATEGORIES, NewOffer, OfferCard, create_offer, parse_deadline
 from core.services.seller_accounts import my_sellers, seller_account
 
