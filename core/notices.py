@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from core.domain import events as ev
 
@@ -61,13 +62,23 @@ class Notice:
     recipient_id: int | None
     params: Mapping[str, Param] = field(default_factory=dict)
     digest: str | None = None
+    hold: timedelta = timedelta(0)
+    """How long to wait before sending, so that more notices of the same digest can join."""
 
 
 StaffLookup = Callable[[int], Awaitable[Iterable[int]]]
 
 
-async def notices_for(events: Iterable[ev.Event], seller_staff: StaffLookup) -> list[Notice]:
-    """Every notice the given events cause, in the order they happened."""
+async def notices_for(
+    events: Iterable[ev.Event],
+    seller_staff: StaffLookup,
+    digest_hold: timedelta = timedelta(0),
+) -> list[Notice]:
+    """Every notice the given events cause, in the order they happened.
+
+    Notices that may be batched into a digest (new applications for a seller) wait
+    ``digest_hold`` first, so a burst of claims reaches the seller as one message.
+    """
     out: list[Notice] = []
 
     async def to_staff(
@@ -77,8 +88,9 @@ async def notices_for(events: Iterable[ev.Event], seller_staff: StaffLookup) -> 
         params: dict[str, Param],
         digest: str | None = None,
     ) -> None:
+        hold = digest_hold if digest is not None else timedelta(0)
         for member_id in sorted(await seller_staff(seller_id)):
-            out.append(Notice(f"{key}:m{member_id}", template, member_id, params, digest))
+            out.append(Notice(f"{key}:m{member_id}", template, member_id, params, digest, hold))
 
     def to_creator(
         creator_id: int, key: str, template: NoticeTemplate, params: dict[str, Param]

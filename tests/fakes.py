@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.domain.broadcasts import Broadcast
+from core.domain.broadcasts import AudienceKind, Broadcast, BroadcastAudience, BroadcastState
 from core.domain.common import Platform
 from core.domain.errors import ConcurrencyConflict
 from core.domain.members import Member, MemberStatus, Role
@@ -26,11 +26,15 @@ from core.notices import Notice, NoticeTemplate
 from core.ports.clock import Clock
 from core.ports.repositories import (
     AbstractUnitOfWork,
+    BroadcastDeliveries,
+    BroadcastExpansion,
     HasEvents,
     OfferQuery,
     OrderQuery,
     OutboxEntry,
+    announcement_key,
 )
+from storage.repositories.broadcasts import CANCELLED_NOTE
 
 
 @dataclass
@@ -45,6 +49,7 @@ class FakeStore:
     submissions: dict[int, list[VideoSubmission]] = field(default_factory=dict)
     redos: dict[int, list[RedoRequest]] = field(default_factory=dict)
     broadcasts: dict[int, Broadcast] = field(default_factory=dict)
+    broadcast_expansions: dict[int, BroadcastExpansion] = field(default_factory=dict)
     outbox: list[OutboxEntry] = field(default_factory=list)
     last_id: int = 0
     commits: int = 0
@@ -112,6 +117,48 @@ class FakeMembers(_Repo):
     async def creators_after(self, after_id: int, limit: int) -> list[Member]:
         ids = sorted(i for i, m in self.data.members.items() if i > after_id and m.creator)
         return [_copy(self.data.members[i]) for i in ids[:limit]]
+
+    def _in_audience(self, member: Member, audience: BroadcastAudience) -> bool:
+        profile = member.creator
+        if (
+            profile is None
+            or Role.CREATOR not in member.roles
+            or member.status is not MemberStatus.ACTIVE
+            or not profile.onboarded
+            or profile.announcements_opt_out
+        ):
+            return False
+        value = audience.value
+        match audience.kind:
+            case AudienceKind.PLATFORM:
+                return any(i.platform.value == value for i in member.identities)
+            case AudienceKind.CATEGORY:
+                return value in profile.categories
+            case AudienceKind.COUNTRY:
+                return profile.country == value.upper()
+            case AudienceKind.LANGUAGE:
+                return value in profile.languages
+            case AudienceKind.OFFER_APPLICANTS:
+                return any(
+                    o.creator_id == member.id and o.offer_id == int(value)
+                    for o in self.data.orders.values()
+                )
+            case AudienceKind.TOP_CREATORS:
+                return profile.top_creator
+        return True
+
+    async def audience_after(
+        self, audience: BroadcastAudience, after_id: int, limit: int
+    ) -> list[int]:
+        ids = sorted(
+            i
+            for i, m in self.data.members.items()
+            if i > after_id and self._in_audience(m, audience)
+        )
+        return ids[:limit]
+
+    async def count_audience(self, audience: BroadcastAudience) -> int:
+        return sum(self._in_audience(m, audience) for m in self.data.members.values())
 
     async def count_creators(self) -> dict[str, int]:
         profiles = [
@@ -361,6 +408,84 @@ class FakeBroadcasts(_Repo):
         _versioned_put(self.data.broadcasts, broadcast)
         self.seen.append(broadcast)
 
+    async def recent(self, limit: int) -> list[Broadcast]:
+        return [_copy(self.data.broadcasts[i]) for i in sorted(self.data.broadcasts)[::-1][:limit]]
+
+    async def to_expand(self, now: datetime, limit: int) -> list[Broadcast]:
+        found = [
+            b
+            for b in self.data.broadcasts.values()
+            if (
+                b.state is BroadcastState.SCHEDULED
+                and b.scheduled_at is not None
+                and b.scheduled_at <= now
+            )
+            or (
+                b.state is BroadcastState.SENDING
+                and not self.data.broadcast_expansions.get(b.id or 0, BroadcastExpansion()).complete
+            )
+        ]
+        found.sort(key=lambda b: (b.scheduled_at or now, b.id or 0))
+        return [_copy(b) for b in found[:limit]]
+
+    async def sending(self, limit: int) -> list[Broadcast]:
+        found = [b for b in self.data.broadcasts.values() if b.state is BroadcastState.SENDING]
+        return [_copy(b) for b in sorted(found, key=lambda b: b.id or 0)[:limit]]
+
+    async def expansion(self, broadcast_id: int) -> BroadcastExpansion:
+        return self.data.broadcast_expansions.get(broadcast_id, BroadcastExpansion())
+
+    async def record_expansion(self, broadcast_id: int, expansion: BroadcastExpansion) -> None:
+        self.data.broadcast_expansions[broadcast_id] = expansion
+
+    async def queue_announcements(
+        self, broadcast_id: int, member_ids: Sequence[int], now: datetime
+    ) -> int:
+        notices = [
+            Notice(
+                announcement_key(broadcast_id, member_id),
+                NoticeTemplate.ANNOUNCEMENT,
+                member_id,
+                {"broadcast_id": broadcast_id},
+            )
+            for member_id in member_ids
+        ]
+        return await FakeOutbox(self.data).add(notices, now)
+
+    def _notices_of(self, broadcast_id: int) -> list[OutboxEntry]:
+        return [
+            e
+            for e in self.data.outbox
+            if e.template is NoticeTemplate.ANNOUNCEMENT
+            and e.params.get("broadcast_id") == broadcast_id
+        ]
+
+    async def deliveries(self, broadcast_id: int) -> BroadcastDeliveries:
+        counts: Counter[str] = Counter()
+        for e in self._notices_of(broadcast_id):
+            note = e.last_error or ""
+            if e.status == "sent":
+                kind = "sent" if e.channel else "cancelled" if note == CANCELLED_NOTE else "skipped"
+            elif e.status == "dead":
+                kind = "unreachable" if note.startswith("Unreachable") else "failed"
+            else:
+                kind = "unsent"
+            counts[kind] += 1
+        counts.pop("unsent", None)
+        return BroadcastDeliveries(queued=len(self._notices_of(broadcast_id)), **counts)
+
+    async def cancel_deliveries(self, broadcast_id: int, now: datetime) -> int:
+        ids = [e.id for e in self._notices_of(broadcast_id) if e.status == "pending"]
+        return FakeOutbox(self.data)._change(
+            ids,
+            ("pending",),
+            status="sent",
+            sent_at=now,
+            channel=None,
+            lease_until=None,
+            last_error=CANCELLED_NOTE,
+        )
+
 
 class FakeOutbox(_Repo):
     """The outbox as a list; the same claim rules as the SQL one, one unit of work at a time."""
@@ -382,7 +507,7 @@ class FakeOutbox(_Repo):
                     n.digest,
                     "pending",
                     now,
-                    available_at=now,
+                    available_at=now + n.hold,
                 )
             )
             new += 1
@@ -410,6 +535,14 @@ class FakeOutbox(_Repo):
         for e in sorted(self.data.outbox, key=lambda e: e.id):
             if e.recipient_id is None or e.status not in ("pending", "sending"):
                 continue
+            held = (
+                e.status == "pending"
+                and e.digest is not None
+                and e.attempts == 0
+                and (e.available_at or e.created_at) > now
+            )
+            if held:
+                continue  # a digest waiting for company does not hold back the rest
             if e.recipient_id not in heads:
                 heads[e.recipient_id] = e  # the recipient's oldest unsent notice
         claimed: list[OutboxEntry] = []

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import ClassVar, Protocol, Self
 
-from core.domain.broadcasts import Broadcast
+from core.domain.broadcasts import Broadcast, BroadcastAudience
 from core.domain.common import Platform
 from core.domain.events import Event
 from core.domain.members import Member
@@ -48,6 +48,17 @@ class MemberRepository(Protocol):
     async def count_creators(self) -> dict[str, int]:
         """How many creators there are: ``total``, ``onboarded``, ``top_creators`` (with the
         badge) and ``suspended``."""
+
+    async def audience_after(
+        self, audience: BroadcastAudience, after_id: int, limit: int
+    ) -> list[int]:
+        """Ids of the creators a broadcast to ``audience`` reaches, ascending, after
+        ``after_id``: onboarded, active, not opted out of announcements, and in the audience
+        (on that platform, in that category, country or language, an applicant of that
+        offer, or with the Top Creator badge)."""
+
+    async def count_audience(self, audience: BroadcastAudience) -> int:
+        """How many creators :meth:`audience_after` would list, all pages together."""
 
 
 class SellerRepository(Protocol):
@@ -155,13 +166,82 @@ class OrderRepository(Protocol):
         """How many orders are in each state (states with none are left out)."""
 
 
+def announcement_key(broadcast_id: int, member_id: int) -> str:
+    """The outbox key of one creator's notice of a broadcast: at most one per creator."""
+    return f"announcement:{broadcast_id}:{member_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastExpansion:
+    """How far a broadcast's audience has been turned into outbox notices."""
+
+    after_member_id: int = 0
+    """The last creator queued; the next batch starts after this id."""
+    complete: bool = False
+    """The whole audience is queued."""
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastDeliveries:
+    """What became of a broadcast's queued notices so far, counted from the outbox."""
+
+    queued: int = 0
+    sent: int = 0
+    skipped: int = 0
+    """Nothing was sent: the creator turned announcements off after the notice was queued."""
+    cancelled: int = 0
+    """Closed unsent because the broadcast was cancelled."""
+    failed: int = 0
+    unreachable: int = 0
+    """Given up on because no chat account of the creator takes messages (blocked the bot,
+    left, deactivated)."""
+
+    @property
+    def unsent(self) -> int:
+        """Notices still waiting for a dispatcher, or being sent right now."""
+        settled = self.sent + self.skipped + self.cancelled + self.failed + self.unreachable
+        return max(0, self.queued - settled)
+
+
 class BroadcastRepository(Protocol):
+    """Broadcasts, and their notices in the outbox.
+
+    A broadcast's notices are outbox rows with template ``announcement``, key
+    :func:`announcement_key`, params ``{"broadcast_id": id}`` and the broadcast's id in an
+    indexed column of their own, so they can be counted and cancelled together.
+    """
+
     seen: list[HasEvents]
     """Broadcasts passed to ``add`` or ``save`` in this unit of work."""
 
     async def get(self, broadcast_id: int) -> Broadcast | None: ...
     async def add(self, broadcast: Broadcast) -> None: ...
     async def save(self, broadcast: Broadcast) -> None: ...
+    async def recent(self, limit: int) -> list[Broadcast]:
+        """The newest broadcasts first."""
+
+    async def to_expand(self, now: datetime, limit: int) -> list[Broadcast]:
+        """Broadcasts whose audience must be queued: scheduled ones due at ``now``, and ones
+        being sent whose audience is not fully queued yet; the earliest due first."""
+
+    async def sending(self, limit: int) -> list[Broadcast]:
+        """Broadcasts being sent, oldest first."""
+
+    async def expansion(self, broadcast_id: int) -> BroadcastExpansion: ...
+    async def record_expansion(self, broadcast_id: int, expansion: BroadcastExpansion) -> None:
+        """Remember how far the audience is queued (the cursor a restart continues from)."""
+
+    async def queue_announcements(
+        self, broadcast_id: int, member_ids: Sequence[int], now: datetime
+    ) -> int:
+        """Queue the broadcast's notice for each member, due at ``now``; a member already
+        queued is skipped. Returns how many were new."""
+
+    async def deliveries(self, broadcast_id: int) -> BroadcastDeliveries: ...
+    async def cancel_deliveries(self, broadcast_id: int, now: datetime) -> int:
+        """Close the broadcast's notices that wait for a dispatcher as cancelled (recorded as
+        sent through no channel, so nothing is sent); notices a dispatcher holds right now
+        are left to it. Returns how many were closed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +356,8 @@ class AbstractUnitOfWork(abc.ABC):
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
+        self.digest_hold = timedelta(0)
+        """How long digest notices (new applications) wait for company; set by the caller."""
 
     async def __aenter__(self) -> Self:
         await self._begin()
@@ -298,7 +380,7 @@ class AbstractUnitOfWork(abc.ABC):
             for aggregate in repository.seen:
                 events.extend(aggregate.pull_events())
             repository.seen.clear()
-        notices = await notices_for(events, self.sellers.staff_of)
+        notices = await notices_for(events, self.sellers.staff_of, self.digest_hold)
         if notices:
             await self.outbox.add(notices, self.clock.now())
         await self._commit()

@@ -6,6 +6,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TypeVar
 
 from core.domain.errors import ConcurrencyConflict, DomainError, NotAllowed, NotFound
@@ -86,6 +87,7 @@ class Marketplace:
         for attempt in range(1, attempts + 1):
             try:
                 async with self.uow_factory() as uow:
+                    uow.digest_hold = timedelta(seconds=self.policy.digest_window_seconds)
                     result = await work(uow)
                     await uow.commit()
                     return result

@@ -95,6 +95,13 @@ class SqlOutboxRepository(SqlRepository):
                 earlier.c.recipient_member_id == outbox.c.recipient_member_id,
                 earlier.c.id < outbox.c.id,
                 earlier.c.status.in_(UNSENT),
+                # A digest notice still waiting for company does not hold back the rest.
+                ~and_(
+                    earlier.c.status == OutboxStatus.PENDING.value,
+                    earlier.c.digest.is_not(None),
+                    earlier.c.attempts == 0,
+                    earlier.c.available_at > now,
+                ),
             )
             .exists()
         )
@@ -263,6 +270,6 @@ def _row(notice: Notice, now: datetime) -> dict[str, Any]:
         "digest": notice.digest,
         "status": OutboxStatus.PENDING.value,
         "attempts": 0,
-        "available_at": now,
+        "available_at": now + notice.hold,
         "created_at": now,
     }

@@ -59,6 +59,7 @@ async def running_bot(tmp_path: Path, driver: str, **overrides: Any) -> AsyncIte
             telegram_driver=driver,
             secret_key="e2e-secret-key-0123456789",
             dispatch_interval_seconds=0.05,
+            digest_window_seconds=0,
             **overrides,
         )
         runtime = await open_marketplace(settings)

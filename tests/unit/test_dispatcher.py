@@ -192,6 +192,30 @@ async def test_new_applications_for_one_offer_reach_the_seller_as_one_digest() -
     assert {n.status for n in w.notices(T.NEW_APPLICATION)} == {"sent"}
 
 
+async def test_applications_wait_for_the_digest_window_without_holding_back_other_notices() -> None:
+    w = World()
+    w.mp.policy = s.Policy(digest_window_seconds=300)
+    seller_id, staff = await w.seller()
+    offer = await w.offer(seller_id, slots=5)
+    assert offer.id is not None
+    first = await s.claim_offer(w.mp, await w.creator("Ana"), offer.id)
+    w.later(seconds=100)
+    await s.claim_offer(w.mp, await w.creator("Ben"), offer.id)
+    assert first.id is not None
+    await s.withdraw_order(w.mp, s.Actor.member(first.creator_id), first.id)
+    telegram = FakeChannel()
+    dispatcher = make_dispatcher(w, telegram)
+
+    await drain(dispatcher)
+    # The withdrawal went out; the applications still wait for company.
+    assert telegram.texts(chat(w, staff)) == [
+        f"Ana withdrew from Bamboo cutting board ({first.number})."
+    ]
+    w.later(seconds=201)
+    await drain(dispatcher)
+    assert telegram.texts(chat(w, staff))[1:] == ["2 new applications for Bamboo cutting board."]
+
+
 # --- throttled, refused, failing -----------------------------------------------------------
 
 

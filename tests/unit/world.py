@@ -11,7 +11,7 @@ from core.domain.members import Member, ShippingAddress
 from core.domain.offers import Offer, Reward, RewardKind, SelectionMode, VideoType
 from core.domain.orders import Order
 from core.ports.clock import FixedClock
-from core.services import Actor, Marketplace
+from core.services import Actor, Marketplace, Policy
 from tests.fakes import FakeStore, FakeUnitOfWork
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -31,7 +31,12 @@ class World:
     def __init__(self) -> None:
         self.store = FakeStore()
         self.clock = FixedClock(START)
-        self.mp = Marketplace(lambda: FakeUnitOfWork(self.store, self.clock), self.clock)
+        # Notices go out at once here; the digest hold has tests of its own.
+        self.mp = Marketplace(
+            lambda: FakeUnitOfWork(self.store, self.clock),
+            self.clock,
+            Policy(digest_window_seconds=0),
+        )
         self.system = Actor.system()
         self._users = 0
         self._videos = 0

@@ -152,6 +152,7 @@ async def running_bot(
             "discord_api_url": discord.base_url,
             "secret_key": "e2e-secret-key-0123456789",
             "dispatch_interval_seconds": 0.05,
+            "digest_window_seconds": 0,
         }
         if tg is not None:
             values |= {"telegram_token": tg.token, "telegram_api_url": tg.base_url}

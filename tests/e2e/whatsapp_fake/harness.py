@@ -123,6 +123,7 @@ async def running_bot(
             database_url=url,
             secret_key="e2e-secret-key-0123456789",
             dispatch_interval_seconds=0.05,
+            digest_window_seconds=0,
             http_listen=f"127.0.0.1:{port}",
             **(channel_settings | overrides),
         )
