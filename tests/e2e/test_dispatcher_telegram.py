@@ -21,7 +21,7 @@ from core.domain.common import Platform
 from core.domain.members import ShippingAddress
 from core.domain.offers import VideoType
 from core.ports.clock import SystemClock
-from core.services import Actor, Marketplace
+from core.services import Actor, Marketplace, Policy
 from notifications.dispatcher import Dispatcher
 from notifications.rate_limits import PlatformRates, SendingRates
 from storage.kv.memory import MemoryKeyValueStore
@@ -76,7 +76,7 @@ async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
     url = f"sqlite+aiosqlite:///{tmp_path}/dispatch.sqlite3"
     await upgrade(url)
     database = Database.connect(url, SystemClock())
-    mp = Marketplace(database.unit_of_work, database.clock)
+    mp = Marketplace(database.unit_of_work, database.clock, Policy(digest_window_seconds=0))
     try:
         seller = await s.add_seller(mp, SYSTEM, "Acme", [f"telegram:{SAM}"])
         assert seller.id is not None
