@@ -99,15 +99,6 @@ async def notices_for(
 
     for e in events:
         match e:
-            case ev.OfferPublished(offer_id=offer_id, targeted=True):
-                out.append(
-                    Notice(
-                        f"offer_invitation:{offer_id}",
-                        NoticeTemplate.OFFER_INVITATION,
-                        None,
-                        {"offer_id": offer_id},
-                    )
-                )
             case ev.OfferEnded(offer_id=offer_id, seller_id=seller_id, reason=reason):
                 await to_staff(
                     seller_id,

@@ -306,11 +306,16 @@ class RedoRequestRow(Base):
 # --- broadcasts and the outbox -------------------------------------------------------------
 
 
+# ``text`` names a column of BroadcastRow, which hides sqlalchemy's text() in its class body.
+_ZERO = text("0")
+
+
 class BroadcastRow(Base):
     __tablename__ = "broadcasts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    # NULL when the system (the command line) wrote it.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     text: Mapped[str]
     audience_kind: Mapped[str] = mapped_column(CODE)
     audience_value: Mapped[str] = mapped_column(NAME)
@@ -327,6 +332,10 @@ class BroadcastRow(Base):
     failed: Mapped[int] = mapped_column(Integer)
     unreachable: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
+    # The audience is queued in batches by ascending member id: the last id queued, and
+    # when the whole audience was.
+    expansion_cursor: Mapped[int] = mapped_column(Integer, server_default=_ZERO)
+    expanded_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_broadcasts_state_scheduled", "state", "scheduled_at"),)
 
@@ -356,10 +365,13 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None]
     channel: Mapped[str | None] = mapped_column(PLATFORM)
+    # The broadcast an announcement belongs to, to count and cancel its notices together.
+    broadcast_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_outbox_due", "status", "available_at"),
         Index("ix_outbox_recipient", "recipient_member_id", "id"),
+        Index("ix_outbox_broadcast", "broadcast_id", "status"),
     )
 
 

@@ -22,7 +22,7 @@ from core.domain.members import Member, MemberStatus, Role
 from core.domain.offers import Offer, OfferState, SelectionMode
 from core.domain.orders import Order, OrderState, RedoRequest, VideoSubmission
 from core.domain.sellers import Product, Seller
-from core.notices import Notice, NoticeTemplate
+from core.notices import OPTIONAL_TEMPLATES, Notice, NoticeTemplate
 from core.ports.clock import Clock
 from core.ports.repositories import (
     AbstractUnitOfWork,
@@ -546,7 +546,11 @@ class FakeOutbox(_Repo):
             if e.recipient_id not in heads:
                 heads[e.recipient_id] = e  # the recipient's oldest unsent notice
         claimed: list[OutboxEntry] = []
-        for head in sorted((h for h in heads.values() if due(h)), key=lambda e: e.id)[:limit]:
+
+        def priority(e: OutboxEntry) -> tuple[bool, int]:
+            return (e.template in OPTIONAL_TEMPLATES, e.id)
+
+        for head in sorted((h for h in heads.values() if due(h)), key=priority)[:limit]:
             claimed.append(head)
             if head.digest is not None:
                 claimed.extend(

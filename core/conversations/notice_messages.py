@@ -14,13 +14,15 @@ from core.conversations.actions import Action
 from core.conversations.i18n import N_, Translator, translator
 from core.conversations.labels import REDO_REASONS, REJECTION_REASONS
 from core.conversations.layout import Choice
-from core.conversations.markup import Markup, bold, link
+from core.conversations.markup import Markup, bold, italic, link
 from core.conversations.messages import Outbound
+from core.domain.broadcasts import Broadcast, BroadcastState
 from core.domain.errors import NotFound
 from core.domain.members import Member
 from core.notices import NoticeTemplate as T
 from core.ports.repositories import OutboxEntry
 from core.services import Actor, Marketplace, OrderView, offer_card, order_view
+from core.services.broadcasts import announcement
 from core.services.members import member_name
 
 SYSTEM = Actor.system()
@@ -51,6 +53,11 @@ async def render_notice(
     b = _button
     params = entry.params
     try:
+        if entry.template is T.ANNOUNCEMENT:
+            broadcast = await announcement(mp, int(params["broadcast_id"]))
+            if broadcast is None or broadcast.state is BroadcastState.CANCELLED:
+                return None  # a cancelled broadcast reaches nobody more
+            return announcement_message(t, broadcast)
         if "order_id" in params:
             view = await order_view(mp, SYSTEM, int(params["order_id"]))
             return await _order_notice(mp, t, b, entry.template, view, entries)
@@ -81,6 +88,23 @@ async def render_notice(
     except NotFound:
         return None
     return None
+
+
+def announcement_message(t: Translator, broadcast: Broadcast) -> Outbound:
+    """A broadcast as creators see it: the operator's text, its image and link button. The
+    operator's preview is this same message."""
+    rows: tuple[tuple[Choice, ...], ...] = ()
+    if broadcast.link_url:
+        rows = ((Choice(broadcast.link_label, url=broadcast.link_url),),)
+    return Outbound(
+        Markup.lines(
+            Markup.of(bold(t("📣 Announcement"))),
+            broadcast.text,
+            Markup.of(italic(t("You can turn announcements off in /profile."))),
+        ),
+        rows=rows,
+        image_url=broadcast.image_url,
+    )
 
 
 async def _order_notice(

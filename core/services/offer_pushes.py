@@ -13,8 +13,12 @@ per offer and creator, and the cap is counted from the creator's invitations que
 last 24 hours. A run that is cut short, repeated, or run by two processes at once therefore
 pushes nothing twice and never exceeds the cap (within one unit of work per creator batch;
 two concurrent runs may each see the same count before either commits, which is why only one
-scheduler runs at a time). Targeted offers are left out: their whole audience is invited
-when the offer is published.
+scheduler runs at a time).
+
+Targeted offers (an audience of categories, countries, languages, experience or Top
+Creators) invite their whole audience: from their first run after publishing, without waiting
+for applications to fall short and outside the daily cap — being invited is the point of a
+targeted offer — but still once per offer and creator, and never to creators who opted out.
 
 Creators are read in batches (``creators_after``), never all at once.
 """
@@ -52,10 +56,10 @@ def push_key(offer_id: int, creator_id: int) -> str:
 
 def wants_applicants(offer: Offer, now: datetime, policy: Policy) -> bool:
     """Whether ``offer`` qualifies for pushes at ``now`` (see the module documentation)."""
-    if offer.state is not OfferState.LIVE or not offer.audience.public:
+    if offer.state is not OfferState.LIVE or offer.published_at is None:
         return False
-    if offer.published_at is None:
-        return False
+    if not offer.audience.public:
+        return offer.application_deadline - now >= MIN_TIME_LEFT and offer.open_slots > 0
     if now - offer.published_at < timedelta(hours=policy.offer_push_after_hours):
         return False
     if offer.application_deadline - now < MIN_TIME_LEFT or offer.open_slots == 0:
@@ -143,16 +147,18 @@ async def _push_to(
         member.id, NoticeTemplate.OFFER_INVITATION, now - CAP_WINDOW
     )
     room = min(budget, policy.offer_push_daily_cap - recent)
-    if room <= 0:
-        return 0
     claimed = await uow.orders.claimed_offer_ids(member.id)
     blocking = await uow.sellers.blocking(member.id)
     queued = 0
+    pushed = 0
     for offer in candidates:
-        if queued >= room:
+        if queued >= budget:
             break
         assert offer.id is not None
         if offer.id in claimed or offer.seller_id in blocking:
+            continue
+        invited = not offer.audience.public
+        if not invited and pushed >= room:
             continue
         notice = Notice(
             push_key(offer.id, member.id),
@@ -161,5 +167,8 @@ async def _push_to(
             {"offer_id": offer.id},
         )
         # A key already in the outbox (pushed in an earlier run) is skipped and counts 0.
-        queued += await uow.outbox.add([notice], now)
+        added = await uow.outbox.add([notice], now)
+        queued += added
+        if not invited:
+            pushed += added
     return queued

@@ -12,12 +12,15 @@ from sqlalchemy import (
     Select,
     case,
     delete,
+    exists,
+    false,
     func,
     select,
     true,
     update,
 )
 
+from core.domain.broadcasts import AudienceKind, BroadcastAudience
 from core.domain.common import Platform
 from core.domain.members import (
     ChannelIdentity,
@@ -27,12 +30,13 @@ from core.domain.members import (
     Role,
     ShippingAddress,
 )
-from storage.models import ChannelIdentityRow, CreatorProfileRow, MemberRow, table_of
+from storage.models import ChannelIdentityRow, CreatorProfileRow, MemberRow, OrderRow, table_of
 from storage.repositories._base import SqlRepository
 
 members = table_of(MemberRow)
 identities = table_of(ChannelIdentityRow)
 profiles = table_of(CreatorProfileRow)
+orders = table_of(OrderRow)
 
 ROLE_COLUMNS = {Role.CREATOR: "is_creator", Role.SELLER: "is_seller", Role.OPERATOR: "is_operator"}
 PROFILE_COLUMNS = tuple(c.name for c in profiles.c if c.name != "member_id")
@@ -68,6 +72,68 @@ class SqlMemberRepository(SqlRepository):
             .limit(limit)
         )
         return await self._load_rows(statement)
+
+    async def audience_after(
+        self, audience: BroadcastAudience, after_id: int, limit: int
+    ) -> list[int]:
+        statement = (
+            select(members.c.id)
+            .select_from(members.join(profiles, profiles.c.member_id == members.c.id))
+            .where(*self._in_audience(audience), members.c.id > after_id)
+            .order_by(members.c.id)
+            .limit(limit)
+        )
+        return list((await self._execute(statement, what="audience")).scalars())
+
+    async def count_audience(self, audience: BroadcastAudience) -> int:
+        statement = (
+            select(func.count())
+            .select_from(members.join(profiles, profiles.c.member_id == members.c.id))
+            .where(*self._in_audience(audience))
+        )
+        return int((await self._execute(statement, what="audience")).scalar_one())
+
+    def _in_audience(self, audience: BroadcastAudience) -> list[ColumnElement[bool]]:
+        """Conditions on ``members`` joined with ``profiles`` for a broadcast's audience."""
+        conditions = [
+            members.c.is_creator == true(),
+            members.c.status == MemberStatus.ACTIVE.value,
+            profiles.c.onboarded == true(),
+            profiles.c.announcements_opt_out == false(),
+        ]
+        value = audience.value
+        match audience.kind:
+            case AudienceKind.PLATFORM:
+                conditions.append(
+                    exists().where(
+                        identities.c.member_id == members.c.id, identities.c.platform == value
+                    )
+                )
+            case AudienceKind.CATEGORY:
+                conditions.append(self._listed(profiles.c.categories, value))
+            case AudienceKind.COUNTRY:
+                conditions.append(profiles.c.country == value.upper())
+            case AudienceKind.LANGUAGE:
+                conditions.append(self._listed(profiles.c.languages, value))
+            case AudienceKind.OFFER_APPLICANTS:
+                conditions.append(
+                    exists().where(
+                        orders.c.creator_id == members.c.id, orders.c.offer_id == int(value)
+                    )
+                )
+            case AudienceKind.TOP_CREATORS:
+                conditions.append(profiles.c.top_creator == true())
+            case AudienceKind.ALL_CREATORS:
+                pass
+        return conditions
+
+    def _listed(self, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
+        """Whether the JSON list in ``column`` holds the text ``value``."""
+        if self._dialect == "postgresql":
+            items = func.json_array_elements_text(column).table_valued("value")
+        else:
+            items = func.json_each(column).table_valued("value")
+        return exists().where(items.c.value == value)
 
     async def count_creators(self) -> dict[str, int]:
         def tally(condition: ColumnElement[bool]) -> ColumnElement[int]:

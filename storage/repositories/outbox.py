@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
 
-from core.notices import Notice, NoticeTemplate
+from core.notices import OPTIONAL_TEMPLATES, Notice, NoticeTemplate
 from core.ports.repositories import OutboxEntry
 from storage.models import OutboxRow, table_of
 from storage.repositories._base import SqlRepository
@@ -108,7 +108,8 @@ class SqlOutboxRepository(SqlRepository):
         heads = (
             select(outbox.c.id, outbox.c.recipient_member_id, outbox.c.digest)
             .where(outbox.c.recipient_member_id.is_not(None), _due(now), ~earlier_unsent)
-            .order_by(outbox.c.id)
+            # Order notices go before announcements, so a large broadcast never delays them.
+            .order_by(_announcements_last, outbox.c.id)
             .limit(limit)
         )
         found = (await self._execute(self._skip_locked(heads), what="due notices")).all()
@@ -227,6 +228,11 @@ class SqlOutboxRepository(SqlRepository):
         if self._dialect == "postgresql":
             return statement.with_for_update(skip_locked=True, of=outbox)
         return statement
+
+
+_announcements_last = case(
+    (outbox.c.template.in_(sorted(t.value for t in OPTIONAL_TEMPLATES)), 1), else_=0
+)
 
 
 def _due(now: datetime) -> ColumnElement[bool]:

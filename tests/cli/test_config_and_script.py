@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from bots.settings import Settings, env_var_name
+from storage.migrate import head_revision
 from tests.cli.conftest import Collabbot
 
 SCRIPT = Path(sys.executable).with_name("collabbot")
+HEAD = head_revision()
 
 
 def test_config_shows_the_settings_without_passwords() -> None:
@@ -81,7 +83,7 @@ def test_the_installed_console_script_runs(sqlite_url: str) -> None:
     )
 
     assert upgrade.returncode == 0, upgrade.stderr
-    assert "revision 0001" in upgrade.stdout
+    assert f"revision {HEAD}" in upgrade.stdout
     assert refused.returncode == 1
     assert refused.stderr.startswith("error: 'fax:1': Unknown platform 'fax'")
     assert "Traceback" not in refused.stderr

@@ -4,15 +4,18 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from storage.migrate import head_revision
 from tests.cli.conftest import Collabbot, assert_clean_failure
+
+HEAD = head_revision()
 
 
 def test_db_upgrade_creates_the_schema_and_is_safe_to_run_again(collabbot: Collabbot) -> None:
     first = collabbot.ok("db", "upgrade")
     second = collabbot.ok("db", "upgrade")
 
-    assert "Created the database schema at revision 0001" in first.stdout
-    assert "already at revision 0001" in second.stdout
+    assert f"Created the database schema at revision {HEAD}" in first.stdout
+    assert f"already at revision {HEAD}" in second.stdout
 
 
 def test_db_current_says_what_to_run_and_creates_nothing(collabbot: Collabbot) -> None:
@@ -24,7 +27,7 @@ def test_db_current_says_what_to_run_and_creates_nothing(collabbot: Collabbot) -
 
     assert before.exit_code == 1
     assert "collabbot db upgrade" in before.stdout
-    assert "up to date (schema revision 0001)" in after.stdout
+    assert f"up to date (schema revision {HEAD})" in after.stdout
     assert database.exists()
 
 

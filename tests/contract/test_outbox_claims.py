@@ -75,6 +75,39 @@ async def test_due_notices_are_claimed_oldest_first_with_a_lease(database: Datab
     assert keys(await claim(database, at=5 * SECOND)) == ["later"]
 
 
+async def test_order_notices_go_before_a_broadcasts_announcements(database: Database) -> None:
+    people_ids = await people(database, 5)
+    await queue(
+        database,
+        *(
+            Notice(f"announcement:1:{p}", NoticeTemplate.ANNOUNCEMENT, p, {"broadcast_id": 1})
+            for p in people_ids[:4]
+        ),
+    )
+    await queue(database, notice("shipped", people_ids[4]))
+
+    assert keys(await claim(database, limit=1)) == ["shipped"]
+
+
+async def test_a_held_digest_does_not_hold_back_newer_notices(database: Database) -> None:
+    (seller,) = await people(database, 1)
+    async with database.unit_of_work() as uow:
+        held = Notice(
+            "app:1",
+            NoticeTemplate.NEW_APPLICATION,
+            seller,
+            {"order_id": 1},
+            "applications:1",
+            timedelta(minutes=5),
+        )
+        await uow.outbox.add([held], NOW)
+        await uow.commit()
+    await queue(database, notice("withdrew", seller))
+
+    assert keys(await claim(database)) == ["withdrew"]
+    assert keys(await claim(database, at=timedelta(minutes=5))) == ["app:1"]
+
+
 async def test_the_limit_counts_a_digest_group_once(database: Database) -> None:
     ana, ben, carla = await people(database, 3)
     await queue(

@@ -105,10 +105,28 @@ async def test_only_offers_live_long_enough_and_short_of_applicants_are_pushed()
 
     assert await push_new_offers(w.mp) > 0
     pushed_offers = {offer for offer, _ in pushes(w)}
-    assert pushed_offers == {young.id, short.id}
-    assert not pushed_offers & {busy.id, targeted.id, closing.id, draft.id}
-    # creators[2] applied to short, so they are pushed young only.
-    assert {o for o, c in pushes(w) if c == creators[2].member_id} == {young.id}
+    # A targeted offer invites its audience however many applied; the rest wait to fall short.
+    assert pushed_offers == {young.id, short.id, targeted.id}
+    assert not pushed_offers & {busy.id, closing.id, draft.id}
+    # creators[2] applied to short, so they are pushed young (and invited to targeted) only.
+    assert {o for o, c in pushes(w) if c == creators[2].member_id} == {young.id, targeted.id}
+
+
+async def test_a_targeted_offer_invites_its_audience_at_once_and_outside_the_daily_cap() -> None:
+    w, seller_id, _ = await world(after_hours=24)
+    w.mp.policy = replace(w.mp.policy, offer_push_daily_cap=1)
+    germans = [await w.creator(f"De{i}", country="DE") for i in range(2)]
+    american = await w.creator("Us", country="US")
+    public = await live_offer(w, seller_id, slots=3)
+    w.later(hours=25)
+    assert await push_new_offers(w.mp) == 3  # the public offer, one per creator (cap 1)
+    invited = await live_offer(
+        w, seller_id, audience=Audience(public=False, countries=frozenset({"DE"}))
+    )
+    assert await push_new_offers(w.mp) == 2  # no waiting, and the cap does not apply
+    assert {c for o, c in pushes(w) if o == invited.id} == {g.member_id for g in germans}
+    assert (invited.id, american.member_id) not in pushes(w)
+    assert public.id is not None
 
 
 async def test_an_offer_is_pushed_to_a_creator_once_whatever_happens_later() -> None:

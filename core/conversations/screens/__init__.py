@@ -19,6 +19,7 @@ MODULES = (
     "seller_fulfilment",
     "offer_wizard",
     "operator",
+    "broadcast",
 )
 
 __all__ = ["MODULES", "common", "creator_videos", "load"]
