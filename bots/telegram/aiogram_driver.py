@@ -9,6 +9,8 @@ Mounting into an existing aiogram bot::
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -174,13 +176,23 @@ def collabbot_router(handle_update: UpdateHandler) -> Router:
 
 
 async def run_polling(bot: Bot, handle_update: UpdateHandler) -> None:
-    """Long-poll Telegram until cancelled."""
+    """Long-poll Telegram until cancelled; then stop polling cleanly."""
     dispatcher = Dispatcher()
     dispatcher.include_router(collabbot_router(handle_update))
     await bot.delete_webhook(drop_pending_updates=False)
-    await dispatcher.start_polling(
-        bot, allowed_updates=ALLOWED_UPDATES, handle_signals=False, close_bot_session=False
+    polling = asyncio.create_task(
+        dispatcher.start_polling(
+            bot, allowed_updates=ALLOWED_UPDATES, handle_signals=False, close_bot_session=False
+        )
     )
+    try:
+        await asyncio.shield(polling)
+    except asyncio.CancelledError:
+        with contextlib.suppress(RuntimeError):
+            await dispatcher.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await polling
+        raise
 
 
 Api = AiogramApi

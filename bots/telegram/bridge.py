@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
+from bots.metrics import update_handled
 from bots.telegram.api import BotApi, MessageGone, MessageNotModified
 from bots.telegram.render import render
 from core.conversations.actions import ActionCodec
@@ -136,11 +137,29 @@ class TelegramBridge:
         self.api = api
         self.channel = TelegramChannel(api, engine.codec)
         self._commands_set: set[str] = set()
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    async def handle_update_to_the_end(self, update: dict[str, Any]) -> None:
+        """Handle an update so that cancelling the caller (a driver stopping its polling)
+        does not cut the answer short; :meth:`drain` waits for such work at shutdown."""
+        task = asyncio.ensure_future(self.handle_update(update))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        await asyncio.shield(task)
+
+    async def drain(self, grace: float) -> None:
+        """Wait (at most ``grace`` seconds) for updates still being answered."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=grace)
 
     async def handle_update(self, update: dict[str, Any]) -> None:
         inbound = inbound_from_update(update)
         if inbound is None:
             return
+        with update_handled(Platform.TELEGRAM.value, inbound.kind.value):
+            await self._handle(update, inbound)
+
+    async def _handle(self, update: dict[str, Any], inbound: Inbound) -> None:
         if inbound.kind is InboundKind.ACTION:
             replies = await self._answer_callback(update["callback_query"]["id"], inbound)
         else:

@@ -12,7 +12,7 @@ from bots.http_app import HttpApp
 from bots.settings import Settings
 from bots.telegram.api import BotApi
 from bots.telegram.bridge import TelegramBridge, TelegramChannel
-from bots.telegram.webhook import webhook_handler
+from bots.telegram.webhook import WebhookReceiver, webhook_handler
 from core.conversations.engine import ConversationEngine
 from core.ports.channel import DeliveryError
 
@@ -31,15 +31,14 @@ class TelegramService:
     bridge: TelegramBridge = field(init=False)
     _bot: Any = field(init=False, default=None)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+    _webhook: WebhookReceiver | None = field(init=False, default=None)
 
     def add_routes(self, http: HttpApp) -> None:
         """In webhook mode, Telegram's updates arrive on the process's HTTP endpoint."""
         secret = self.settings.telegram_webhook_secret
         if self.settings.telegram_mode == "webhook" and secret is not None:
-            http.add_post(
-                WEBHOOK_PATH,
-                webhook_handler(self.bridge.handle_update, secret.get_secret_value()),
-            )
+            self._webhook = webhook_handler(self.bridge.handle_update, secret.get_secret_value())
+            http.add_post(WEBHOOK_PATH, self._webhook)
 
     def __post_init__(self) -> None:
         token = self.settings.telegram_token
@@ -69,7 +68,7 @@ class TelegramService:
         else:
             self._tasks.append(
                 asyncio.create_task(
-                    self._driver.run_polling(self._bot, self.bridge.handle_update),
+                    self._driver.run_polling(self._bot, self.bridge.handle_update_to_the_end),
                     name="telegram-polling",
                 )
             )
@@ -90,10 +89,14 @@ class TelegramService:
         await self.api.set_webhook(url, secret.get_secret_value())
 
     async def stop(self) -> None:
+        if self._webhook is not None:
+            await self._webhook.drain()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        # Answers being sent when polling stopped finish before the bot's session closes.
+        await self.bridge.drain(self.settings.shutdown_grace_seconds)
         with contextlib.suppress(Exception):
             await self._driver.close_bot(self._bot)

@@ -29,7 +29,7 @@ from core.domain.common import Platform
 from core.domain.offers import VideoType
 from core.ports.channel import DeliveryError, RetryLater, TemporaryFailure, Unreachable
 from core.ports.clock import FixedClock
-from core.services import Actor, Marketplace
+from core.services import Actor, Marketplace, Policy
 from notifications.dispatcher import Dispatcher
 from notifications.rate_limits import SendingRates
 from storage.kv.memory import MemoryKeyValueStore
@@ -75,7 +75,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     await upgrade(url)
     clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     database = Database.connect(url, clock)
-    mp = Marketplace(database.unit_of_work, database.clock)
+    mp = Marketplace(database.unit_of_work, database.clock, Policy(digest_window_seconds=0))
     kv = MemoryKeyValueStore()
     engine = ConversationEngine(mp, kv, ActionCodec(b"whatsapp-channel-test-secret", kv))
     async with FakeWhatsApp() as wa:
