@@ -49,6 +49,11 @@ def policy_from(settings: Settings) -> Policy:
         fairness_days=settings.ranking_fairness_days,
         application_window_days=settings.application_window_days,
         content_deadline_days=settings.content_deadline_days,
+        reminder_interval_days=settings.reminder_interval_days,
+        reminders_total=settings.reminders_total,
+        offer_push_daily_cap=settings.offer_push_daily_cap,
+        offer_push_after_hours=settings.offer_push_after_hours,
+        digest_window_seconds=settings.digest_window_seconds,
     )
 
 

@@ -1,4 +1,5 @@
-"""The ``collabbot`` command line: the database, operators, sellers, offers, exports, demo.
+"""The ``collabbot`` command line: the database, operators, sellers, offers, exports, demo,
+the notice outbox.
 
 Every command acts as the system (:meth:`Actor.system`) through the same use cases as the
 chats. A refusal or bad input prints ``error: …`` to stderr and exits with status 1.
@@ -12,11 +13,12 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
 from pydantic import ValidationError
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bots import lookups
@@ -46,12 +48,32 @@ from bots.orders_export import (
     write_orders_file,
 )
 from bots.settings import Settings, env_var_name, load_settings, settings_table_markdown
-from core.domain.errors import DomainError
+from core.conversations.i18n import translator
+from core.conversations.screens.broadcast import audience_text, local_time
+from core.domain.broadcasts import Broadcast
+from core.domain.errors import DomainError, InvalidInput
 from core.domain.orders import OrderState
 from core.ports.clock import Clock, FixedClock, SystemClock
-from core.ports.repositories import OrderQuery
+from core.ports.repositories import AbstractUnitOfWork, OrderQuery, OutboxEntry
 from core.services import Actor, add_operator, add_seller, find_member, parse_identity
+from core.services.broadcasts import (
+    BroadcastDraft,
+    BroadcastProgress,
+    audience_size,
+    broadcast_progress,
+    cancel_broadcast,
+    check_draft,
+    create_broadcast,
+    parse_audience,
+    parse_send_time,
+    recent_broadcasts,
+)
 from storage.migrate import current_revision, upgrade
+from storage.repositories.outbox import OutboxStatus
+from storage.repositories.outbox import outbox as outbox_rows
+
+if TYPE_CHECKING:
+    from bots.runner import Role
 
 T = TypeVar("T")
 
@@ -439,20 +461,332 @@ def demo_seed(options: _Options) -> None:
     click.echo("Web logins: " + ", ".join(DEMO_LOGINS))
 
 
+# --- outbox -------------------------------------------------------------------------------
+
+DEAD = OutboxStatus.DEAD.value
+REVIVE_BATCH = 1000  # ids per statement, well below the databases' parameter limits
+
+
+@cli.group(invoke_without_command=True)
+@pass_options
+def outbox(options: _Options) -> None:
+    """How many notices wait, were sent or were given up on.
+
+    pending: waiting to be sent; sending: claimed by a dispatcher right now; sent; dead:
+    given up on (list them with `outbox dead`, queue them again with `outbox retry`).
+    """
+    if click.get_current_context().invoked_subcommand is not None:
+        return
+    counts = _with_marketplace(options, _outbox_counts)
+    width = max(len(str(n)) for n in counts.values())
+    for state, n in counts.items():
+        click.echo(f"{state:<8} {n:>{width}}")
+    if counts[DEAD]:
+        click.echo("See the dead ones with: collabbot outbox dead")
+
+
+async def _outbox_counts(runtime: Runtime) -> dict[str, int]:
+    """Notices by state, every state listed (0 when none)."""
+    statement = select(outbox_rows.c.status, func.count()).group_by(outbox_rows.c.status)
+    async with runtime.database.unit_of_work() as uow:
+        found = {state: n for state, n in await uow.session.execute(statement)}
+    return {state.value: found.get(state.value, 0) for state in OutboxStatus}
+
+
+@outbox.command("dead")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    metavar="N",
+    help="Show at most N, oldest first.",
+)
+@pass_options
+def outbox_dead(options: _Options, limit: int) -> None:
+    """List the dead notices, oldest first.
+
+    Each with its id, template, recipient (member id), failed attempts and last error;
+    nothing personal is shown.
+    """
+
+    async def work(runtime: Runtime) -> tuple[list[OutboxEntry], int]:
+        async def letters(uow: AbstractUnitOfWork) -> list[OutboxEntry]:
+            return await uow.outbox.dead_letters(limit)
+
+        entries = await runtime.marketplace.transaction(letters)
+        return entries, (await _outbox_counts(runtime))[DEAD]
+
+    entries, total = _with_marketplace(options, work)
+    if not entries:
+        click.echo("No dead notices.")
+        return
+    click.echo(f"{'id':>8}  {'template':<20}  {'member':>8}  attempts  last error")
+    for e in entries:
+        error = " ".join((e.last_error or "-").split())
+        member = e.recipient_id or "-"
+        click.echo(f"{e.id:>8}  {e.template.value:<20}  {member:>8}  {e.attempts:>8}  {error}")
+    if total > len(entries):
+        click.echo(f"The oldest {len(entries)} of {total} dead notices; see more with --limit.")
+    click.echo("Queue them again with: collabbot outbox retry ID... (or --all-dead)")
+
+
+@outbox.command("retry")
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.option("--all-dead", is_flag=True, help="Every dead notice instead of the ones given.")
+@pass_options
+def outbox_retry(options: _Options, ids: tuple[str, ...], all_dead: bool) -> None:
+    """Queue dead notices again.
+
+    They are due at once with their failed attempts reset, and a running dispatcher sends
+    them. Either all or none of the ids given are queued.
+    """
+    if all_dead == bool(ids):
+        _fail(
+            "give the ids of dead notices (see: collabbot outbox dead) or --all-dead"
+            + (", not both" if ids else "")
+        )
+    bad = [text for text in ids if not (text.isdigit() and int(text) > 0)]
+    if bad:
+        _fail(f"notice ids are positive whole numbers, not {', '.join(map(repr, bad))}")
+    wanted = sorted({int(text) for text in ids}) if ids else None
+
+    async def work(runtime: Runtime) -> list[int]:
+        return await _revive(runtime, wanted)
+
+    revived = _with_marketplace(options, work)
+    if not revived:
+        click.echo("There are no dead notices.")
+        return
+    shown = ", ".join(map(str, revived[:20])) + (", …" if len(revived) > 20 else "")
+    noun = "notice" if len(revived) == 1 else "notices"
+    click.echo(f"Queued {len(revived)} dead {noun} again: {shown}")
+
+
+async def _revive(runtime: Runtime, wanted: list[int] | None) -> list[int]:
+    """Revive the dead notices ``wanted`` (all of them for ``None``) in one transaction;
+    refuses, changing nothing, when any of ``wanted`` is unknown or not dead."""
+    rows = outbox_rows.c
+    async with runtime.database.unit_of_work() as uow:
+        if wanted is None:
+            found = await uow.session.execute(select(rows.id).where(rows.status == DEAD))
+            ids = sorted(found.scalars())
+        else:
+            found = await uow.session.execute(
+                select(rows.id, rows.status).where(rows.id.in_(wanted))
+            )
+            states = {notice: state for notice, state in found}
+            problems = [f"there is no notice {i}" for i in wanted if i not in states]
+            problems += [f"notice {i} is {states[i]}" for i in sorted(states) if states[i] != DEAD]
+            if problems:
+                raise InvalidInput(
+                    f"{'; '.join(problems)}. Only dead notices can be queued again (see: "
+                    "collabbot outbox dead); nothing was changed."
+                )
+            ids = wanted
+        now = runtime.clock.now()
+        for start in range(0, len(ids), REVIVE_BATCH):
+            await uow.outbox.revive(ids[start : start + REVIVE_BATCH], now)
+        await uow.commit()
+    return ids
+
+
+# --- broadcasts ---------------------------------------------------------------------------
+
+AUDIENCE_HELP = "all, top, platform:telegram, category:beauty, country:US, language:en or offer:12"
+
+
+@cli.group()
+def broadcast() -> None:
+    """Announcements to creators: send one, follow its progress, stop it. The running bot
+    (`collabbot run`) queues and delivers them."""
+
+
+@broadcast.command("send")
+@click.option("--text", required=True, help="The announcement (at most 3500 characters).")
+@click.option("--image", "image_url", default="", metavar="URL", help="An image (https://…).")
+@click.option("--link-label", default="", metavar="LABEL", help="A link button's label.")
+@click.option("--link-url", default="", metavar="URL", help="Where the button leads (https://…).")
+@click.option("--audience", default="all", show_default=True, metavar="WHO", help=AUDIENCE_HELP)
+@click.option(
+    "--at",
+    metavar='"YYYY-MM-DD HH:MM"',
+    help="Send at this time in COLLABBOT_TIMEZONE (or after a delay: 'in 2h') instead of now.",
+)
+@click.option("--yes", is_flag=True, help="Send without asking to confirm.")
+@pass_options
+def broadcast_send(
+    options: _Options,
+    text: str,
+    image_url: str,
+    link_label: str,
+    link_url: str,
+    audience: str,
+    at: str | None,
+    yes: bool,
+) -> None:
+    """Send an announcement to creators (onboarded, active, not opted out): prints how many
+    it reaches and asks to confirm."""
+    settings = options.settings()
+    zone = ZoneInfo(settings.timezone)
+    try:
+        draft = BroadcastDraft(text, parse_audience(audience), image_url, link_label, link_url)
+        check_draft(draft)
+        when = parse_send_time(at, SystemClock().now(), zone) if at else None
+    except DomainError as error:
+        _fail(error.message)
+
+    async def count(runtime: Runtime) -> int:
+        return await audience_size(runtime.marketplace, SYSTEM, draft.audience)
+
+    reached = _with_marketplace(options, count)
+    who = audience_text(translator("en"), draft.audience)
+    if reached == 0:
+        _fail(f"no creator matches this audience ({who}); nothing was sent")
+    moment = f"at {local_time(when, zone)}" if when else "now"
+    click.echo(f"This announcement goes to {reached} creator(s): {who}, {moment}.")
+    if not yes and not click.confirm("Send it?"):
+        _fail("not sent")
+
+    async def send(runtime: Runtime) -> Broadcast:
+        now = runtime.clock.now()
+        return await create_broadcast(runtime.marketplace, SYSTEM, draft, send_at=when or now)
+
+    sent = _with_marketplace(options, send)
+    click.echo(
+        f"Announcement {sent.id} is scheduled {moment}; the running bot sends it. "
+        f"Follow it with: collabbot broadcast status {sent.id}"
+    )
+
+
+def _progress_report(progress: BroadcastProgress, zone: ZoneInfo) -> list[str]:
+    b = progress.broadcast
+    who = audience_text(translator("en"), b.audience)
+    lines = [f"announcement {b.id} [{b.state.value}] to {who}"]
+    if b.scheduled_at is not None:
+        lines.append(f"scheduled    {local_time(b.scheduled_at, zone)}")
+    numbers = {
+        "recipients": progress.recipients,
+        "sent": progress.sent,
+        "failed": progress.failed,
+        "unreachable": progress.unreachable,
+        "skipped": progress.skipped,
+        "waiting": progress.pending,
+    }
+    if progress.not_sent:
+        numbers["cancelled"] = progress.not_sent
+    width = max(len(str(n)) for n in numbers.values())
+    lines += [f"{name:<12} {n:>{width}}" for name, n in numbers.items()]
+    return lines
+
+
+@broadcast.command("status")
+@click.argument("broadcast_id", metavar="ID", type=click.IntRange(min=1))
+@pass_options
+def broadcast_status(options: _Options, broadcast_id: int) -> None:
+    """How far an announcement is: recipients, sent, failed, unreachable (blocked the bot),
+    skipped (turned announcements off meanwhile) and still waiting."""
+
+    async def work(runtime: Runtime) -> BroadcastProgress:
+        return await broadcast_progress(runtime.marketplace, SYSTEM, broadcast_id)
+
+    progress = _with_marketplace(options, work)
+    for line in _progress_report(progress, ZoneInfo(options.settings().timezone)):
+        click.echo(line)
+
+
+@broadcast.command("cancel")
+@click.argument("broadcast_id", metavar="ID", type=click.IntRange(min=1))
+@pass_options
+def broadcast_cancel(options: _Options, broadcast_id: int) -> None:
+    """Stop an announcement: creators who have not got it will not; what was sent stays sent."""
+
+    async def work(runtime: Runtime) -> BroadcastProgress:
+        return await cancel_broadcast(runtime.marketplace, SYSTEM, broadcast_id)
+
+    progress = _with_marketplace(options, work)
+    click.echo(f"Announcement {broadcast_id} is cancelled.")
+    for line in _progress_report(progress, ZoneInfo(options.settings().timezone)):
+        click.echo(line)
+
+
+@broadcast.command("list")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, metavar="N")
+@pass_options
+def broadcast_list(options: _Options, limit: int) -> None:
+    """The newest announcements: id, state, audience, sent of recipients, and their text."""
+
+    async def work(runtime: Runtime) -> list[Broadcast]:
+        return await recent_broadcasts(runtime.marketplace, SYSTEM, limit)
+
+    found = _with_marketplace(options, work)
+    if not found:
+        click.echo("No announcements yet. Send one with: collabbot broadcast send --text …")
+        return
+    en = translator("en")
+    for b in found:
+        excerpt = " ".join(b.text.split())
+        excerpt = excerpt if len(excerpt) <= 50 else excerpt[:49] + "…"
+        click.echo(
+            f"{b.id:>5}  {b.state.value:<9}  {audience_text(en, b.audience)}  "
+            f"sent {b.sent}/{b.recipients}  {excerpt}"
+        )
+
+
 # --- run ----------------------------------------------------------------------------------
 
 
 @cli.command("run")
+@click.option(
+    "--role",
+    multiple=True,
+    default=("all",),
+    show_default=True,
+    metavar="ROLE[,ROLE...]",
+    help="What this process does (repeat the option or list several): web = the HTTP endpoint "
+    "and the chat updates arriving on it (webhooks); poller = Telegram long polling and the "
+    "Discord gateway (one per bot token); worker = deliver notices; scheduler = the scheduled "
+    "jobs (one leads); all = everything.",
+)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Try collabbot in a browser: create the schema and the demo data when missing, and "
+    "serve the web playground (http://127.0.0.1:8080 unless COLLABBOT_HTTP_LISTEN says "
+    "otherwise) next to any configured chat platform.",
+)
 @pass_options
-def run_command(options: _Options) -> None:
-    """Run the bot: every configured chat platform and the notice dispatcher, until stopped
-    with Ctrl-C or SIGTERM."""
+def run_command(options: _Options, role: tuple[Role, ...], demo: bool) -> None:
+    """Run the bot: every configured chat platform, the notice dispatcher and the scheduler,
+    until stopped with Ctrl-C or SIGTERM (which lets the work in flight finish first); or,
+    with --role, only part of that, to scale each part on its own."""
     from bots.logs import configure_logging
-    from bots.runner import run
+    from bots.runner import parse_roles, run
 
+    try:
+        roles = parse_roles(role)
+    except ValueError as error:
+        _fail(f"--role: {error}")
     settings = options.settings()
+    if demo:
+        from bots.web.demo_mode import demo_settings, playground_url, prepare_demo
+
+        if "all" not in roles:
+            _fail("--demo runs everything in one process; leave out --role")
+        settings = demo_settings(settings)
+        for line in _run(options, prepare_demo(settings), settings):
+            click.echo(line)
+        click.echo(f"The web playground: {playground_url(settings)} (Ctrl-C stops it)")
+    tokens = (settings.telegram_token, settings.whatsapp_token, settings.discord_token)
+    if "worker" in roles and all(token is None for token in tokens):
+        _fail(
+            "a worker sends notices, so it needs a chat platform: set COLLABBOT_TELEGRAM_TOKEN, "
+            "COLLABBOT_WHATSAPP_TOKEN or COLLABBOT_DISCORD_TOKEN as for the main process"
+        )
+    if "scheduler" in roles and not settings.scheduler_enabled:
+        _fail("--role scheduler runs the scheduler, but COLLABBOT_SCHEDULER_ENABLED is off")
     configure_logging(settings)
-    _run(options, run(settings), settings)
+    _run(options, run(settings, role=roles), settings)
 
 
 # --- config -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ lines, validation errors). Tokens added later are declared as :class:`pydantic.S
 from __future__ import annotations
 
 import re
+import textwrap
 import zoneinfo
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -24,6 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
     "Settings",
+    "env_example",
     "env_var_name",
     "load_settings",
     "redact_url",
@@ -181,6 +183,29 @@ class Settings(BaseSettings):
             "call (1-256 of A-Z a-z 0-9 _ -); requests without it are refused."
         ),
     )
+    discord_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Discord bot token (Developer Portal → your application → Bot → Reset Token). "
+            "Unset: Discord is off."
+        ),
+    )
+    discord_guild_id: int | None = Field(
+        default=None,
+        description=(
+            "Id of one Discord server to register the slash commands in instead of "
+            "globally: they appear at once, but only in that server (for trying the bot "
+            "out). Unset: registered globally, for every server and DMs."
+        ),
+    )
+    discord_api_url: str | None = Field(
+        default=None,
+        description=(
+            "Discord API base URL, e.g. `http://127.0.0.1:8999/api/v10` for a test server; "
+            "the gateway is then the one its `GET /gateway/bot` names. Unset: "
+            "`https://discord.com/api/v10`."
+        ),
+    )
     whatsapp_phone_number_id: str | None = Field(
         default=None,
         description=(
@@ -235,14 +260,129 @@ class Settings(BaseSettings):
     http_listen: str = Field(
         default="127.0.0.1:8080",
         description=(
-            "host:port of the HTTP endpoint that serves platform webhooks and health checks "
-            "(use 0.0.0.0:8080 in a container)."
+            "host:port of the HTTP endpoint that serves platform webhooks, health checks, "
+            "metrics and the integration API (use 0.0.0.0:8080 in a container)."
+        ),
+    )
+    web_playground: bool = Field(
+        default=False,
+        description=(
+            "Serve the web playground at `/` on the HTTP endpoint: a chat page where you act "
+            "as the demo people (`web:demo-…` accounts only) with notices arriving live. "
+            "`collabbot run --demo` switches it on. Nobody signs in to it, so keep "
+            "`COLLABBOT_HTTP_LISTEN` on 127.0.0.1 while it is on."
+        ),
+    )
+    api_tokens: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer tokens of the integration API (`/api/v1`), as comma-separated "
+            "`name:token` pairs, e.g. `portal:<32 random characters>`; each token at least "
+            "16 characters, and the name (letters, digits, `.` `_` `-`) shows in logs. Every "
+            "client acts as the marketplace itself, with an operator's rights. Unset: the API "
+            "refuses every call."
+        ),
+    )
+    shutdown_grace_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description=(
+            "Seconds a stopping process (SIGTERM, Ctrl-C) gives the work in flight (updates "
+            "being answered, notices being sent, scheduled jobs) to finish once it has stopped "
+            "taking new work; then it exits anyway. Keep it below the time your platform waits "
+            "before killing (Kubernetes' terminationGracePeriodSeconds, compose's "
+            "stop_grace_period)."
         ),
     )
     dispatch_interval_seconds: float = Field(
         default=1.0,
         gt=0,
         description="How often the notice dispatcher looks for due notices when idle.",
+    )
+    dispatch_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "How long a notice dispatcher keeps the notices it claimed: if its process dies, "
+            "another takes them over after this (the few being sent may arrive twice). Must "
+            "cover sending a batch of 50 at the platform's rate."
+        ),
+    )
+    scheduler_enabled: bool = Field(
+        default=True,
+        description=(
+            "Run the scheduler in this process: offer deadlines, video reminders, "
+            "auto-selection and new-offer pushes. Several processes may have it on; one "
+            "leads (a PostgreSQL advisory lock, else a Redis key) and the others wait as "
+            "standby and take over when it stops."
+        ),
+    )
+    scheduler_interval_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "How often the scheduler ends offers past their application deadline and marks "
+            "videos overdue / queues due reminders."
+        ),
+    )
+    scheduler_leader_check_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "How often the leading scheduler re-checks its lock and a standby tries to take "
+            "over; a dead leader is replaced within about this time (three times this with "
+            "the Redis lock)."
+        ),
+    )
+    reminder_interval_days: int = Field(
+        default=3,
+        ge=1,
+        description=(
+            "Days between reminders for an overdue video; the first goes out at the content "
+            "deadline."
+        ),
+    )
+    reminders_total: int = Field(
+        default=4,
+        ge=1,
+        description="Reminders per overdue video, the deadline's one included; the last is final.",
+    )
+    auto_selection_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How often `auto` offers select their best-ranked applicants.",
+    )
+    offer_push_interval_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description=(
+            "How often creators are told about live offers that are short of applicants "
+            '("a new offer for you").'
+        ),
+    )
+    offer_push_daily_cap: int = Field(
+        default=3,
+        ge=0,
+        description=(
+            "New-offer pushes a creator gets at most in any 24 hours (0: none). Creators who "
+            "opted out of announcements get none."
+        ),
+    )
+    offer_push_after_hours: int = Field(
+        default=24,
+        ge=0,
+        description=(
+            "Hours an offer is live before creators are pushed to it, if it has fewer than "
+            "two applicants per sample by then."
+        ),
+    )
+    digest_window_seconds: int = Field(
+        default=300,
+        ge=0,
+        description=(
+            "How long new-application notices are held so a seller gets them together as "
+            "one digest."
+        ),
     )
 
     @field_validator("http_listen")
@@ -252,6 +392,14 @@ class Settings(BaseSettings):
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"{ENV_PREFIX}HTTP_LISTEN must be host:port, e.g. 127.0.0.1:8080")
         return value.strip()
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _blank_api_tokens(cls, value: SecretStr | None) -> SecretStr | None:
+        # Read by parse_api_tokens when the HTTP app starts, which says what is wrong.
+        if value is None or not value.get_secret_value().strip():
+            return None
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -355,6 +503,27 @@ class Settings(BaseSettings):
             yield name, redact_url(value) if isinstance(value, str) else value
 
 
+_API_CLIENT_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_API_TOKEN = re.compile(r"[!-+\--~]{16,512}")  # printable ASCII but space and comma
+
+
+def parse_api_tokens(value: str) -> dict[str, str]:
+    """``name:token,name2:token2`` → ``{name: token}``; the error never quotes a token."""
+    clients: dict[str, str] = {}
+    for index, pair in enumerate(value.split(","), start=1):
+        name, sep, token = pair.strip().partition(":")
+        if not sep or not _API_CLIENT_NAME.fullmatch(name) or not _API_TOKEN.fullmatch(token):
+            raise ValueError(
+                f"{ENV_PREFIX}API_TOKENS entry {index} must be name:token, the name of letters, "
+                "digits, . _ or - and the token of at least 16 printable characters (no spaces "
+                "or commas)"
+            )
+        if name in clients or token in clients.values():
+            raise ValueError(f"{ENV_PREFIX}API_TOKENS entry {index} repeats a name or a token")
+        clients[name] = token
+    return clients
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings from the environment and ``.env``; keyword arguments win over both."""
     return Settings(**overrides)
@@ -385,4 +554,31 @@ def settings_table_markdown() -> str:
     for name, field in Settings.model_fields.items():
         description = (field.description or "").replace("|", "\\|")
         lines.append(f"| `{env_var_name(name)}` | {_describe_default(field)} | {description} |")
+    return "\n".join(lines) + "\n"
+
+
+def _example_value(field: FieldInfo) -> str:
+    default = field.get_default(call_default_factory=True)
+    if default is None or isinstance(default, SecretStr):
+        return ""
+    if isinstance(default, bool):
+        return str(default).lower()
+    return str(default)
+
+
+def env_example() -> str:
+    """The text of ``deploy/.env.example``: every setting with its description, commented
+    out at its default, so a copy changes nothing until a line is uncommented."""
+    lines = [
+        "# Every collabbot setting, at its default. Copy this file to .env, uncomment and set",
+        "# what you need; a setting left commented out keeps its default.",
+        "# Generated from bots/settings.py; after changing a setting there, run:",
+        "#   python -c 'from bots.settings import env_example; print(env_example(), end=\"\")' \\",
+        "#     > deploy/.env.example",
+    ]
+    for name, field in Settings.model_fields.items():
+        description = (field.description or "").replace("`", "")
+        lines.append("")
+        lines.extend(f"# {line}" for line in textwrap.wrap(description, 96))
+        lines.append(f"# {env_var_name(name)}={_example_value(field)}")
     return "\n".join(lines) + "\n"

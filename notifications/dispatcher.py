@@ -49,6 +49,7 @@ from core.ports.channel import Channel, DeliveryError, RetryLater, Unreachable
 from core.ports.repositories import AbstractUnitOfWork, OutboxEntry
 from core.services import Actor, Marketplace
 from core.services.reachability import mark_unreachable, notice_recipient
+from notifications.metrics import notice_failed, notice_sent, rate_limit_wait
 from notifications.rate_limits import NoSlot, SendingRates
 
 __all__ = ["INTERVAL_ENV", "Backoff", "Dispatcher", "describe_error"]
@@ -281,8 +282,9 @@ class Dispatcher:
             if not self._lease_left(lease_end):
                 return RELEASED
             try:
-                await self.rates.wait_for_slot(identity.platform, identity.chat_id)
+                waited = await self.rates.wait_for_slot(identity.platform, identity.chat_id)
             except NoSlot as busy:
+                rate_limit_wait(identity.platform.value, busy.seconds, "limiter")
                 return _Wait(busy.seconds, describe_error(busy), kind="paced")
             except Exception as error:
                 # The shared limiter (Redis) is away: wait for it rather than send unpaced,
@@ -291,17 +293,25 @@ class Dispatcher:
                     "no sending slot: the rate limiter failed (%s)", type(error).__name__
                 )
                 return _Wait(LIMITER_DOWN_WAIT, describe_error(error), kind="paced")
+            if waited:
+                rate_limit_wait(identity.platform.value, waited, "limiter")
             if not self._lease_left(lease_end):
                 return RELEASED
             channel = self.channels[identity.platform]
             try:
                 await channel.send(identity.chat_id, message)
             except Unreachable as refusal:
+                notice_failed(identity.platform.value, "unreachable")
                 last_refusal = describe_error(refusal)
                 await self._unreachable(member, identity.platform, identity.chat_id)
                 continue
             except RetryLater as wait:
+                rate_limit_wait(identity.platform.value, wait.seconds, "platform")
                 return _Wait(wait.seconds, describe_error(wait))
+            except Exception:
+                notice_failed(identity.platform.value)
+                raise
+            notice_sent(identity.platform.value)
             return _Sent(identity.platform.value)
         return _Failed(last_refusal or "Unreachable: no reachable chat account", final=True)
 

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from bots.metrics import update_handled
 from bots.whatsapp.channel import WhatsAppChannel
 from bots.whatsapp.inbound import parse_webhook
 from bots.whatsapp.templates import OPEN_PREFIX
@@ -68,6 +69,10 @@ class WhatsAppBridge:
 
     async def handle_message(self, inbound: Inbound) -> None:
         """Answer one message from a person."""
+        with update_handled(inbound.platform.value, inbound.kind.value):
+            await self._answer(inbound)
+
+    async def _answer(self, inbound: Inbound) -> None:
         self.channel.window.person_wrote(inbound.chat_id)
         if inbound.kind is InboundKind.ACTION and inbound.payload.startswith(OPEN_PREFIX):
             replies = await self._open_notice(inbound)
