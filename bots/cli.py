@@ -37,6 +37,7 @@ from bots.demo import (
     DemoSummary,
     seed_demo,
 )
+from bots.http_app import CannotListen
 from bots.lookups import clean_seller_name
 from bots.offer_file import ImportRejected, OfferFileUnreadable, read_offer_file
 from bots.offer_import import ImportedOffer, import_offers, parse_rows
@@ -47,7 +48,13 @@ from bots.orders_export import (
     write_orders_csv,
     write_orders_file,
 )
-from bots.settings import Settings, env_var_name, load_settings, settings_table_markdown
+from bots.settings import (
+    InvalidApiTokens,
+    Settings,
+    env_var_name,
+    load_settings,
+    settings_table_markdown,
+)
 from core.conversations.i18n import translator
 from core.conversations.screens.broadcast import audience_text, local_time
 from core.domain.broadcasts import Broadcast
@@ -115,7 +122,14 @@ def _run(options: _Options, work: Coroutine[Any, Any, T], settings: Settings) ->
         return asyncio.run(work)
     except DomainError as error:
         _fail(error.message)
-    except (DatabaseNotReady, OfferFileUnreadable, ExportNotWritten, DemoIncomplete) as error:
+    except (
+        DatabaseNotReady,
+        OfferFileUnreadable,
+        ExportNotWritten,
+        DemoIncomplete,
+        CannotListen,
+        InvalidApiTokens,
+    ) as error:
         _fail(str(error))
     except ImportRejected as error:
         _fail(str(error), [str(problem) for problem in error.problems])

@@ -507,19 +507,25 @@ _API_CLIENT_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _API_TOKEN = re.compile(r"[!-+\--~]{16,512}")  # printable ASCII but space and comma
 
 
+class InvalidApiTokens(ValueError):
+    """``COLLABBOT_API_TOKENS`` is not a list of ``name:token`` pairs."""
+
+
 def parse_api_tokens(value: str) -> dict[str, str]:
     """``name:token,name2:token2`` → ``{name: token}``; the error never quotes a token."""
     clients: dict[str, str] = {}
     for index, pair in enumerate(value.split(","), start=1):
         name, sep, token = pair.strip().partition(":")
         if not sep or not _API_CLIENT_NAME.fullmatch(name) or not _API_TOKEN.fullmatch(token):
-            raise ValueError(
+            raise InvalidApiTokens(
                 f"{ENV_PREFIX}API_TOKENS entry {index} must be name:token, the name of letters, "
                 "digits, . _ or - and the token of at least 16 printable characters (no spaces "
                 "or commas)"
             )
         if name in clients or token in clients.values():
-            raise ValueError(f"{ENV_PREFIX}API_TOKENS entry {index} repeats a name or a token")
+            raise InvalidApiTokens(
+                f"{ENV_PREFIX}API_TOKENS entry {index} repeats a name or a token"
+            )
         clients[name] = token
     return clients
 

@@ -3,7 +3,7 @@ one that does not when it goes away, ready again when it is back — without a r
 
 The app reaches PostgreSQL and Redis through a small TCP proxy that the test stops (closing
 the port and every open connection, as a server that went down) and starts again. And
-``/metrics`` shows the updates handled once a Telegram update came through the webhook.
+``/metrics`` counts the Telegram updates handled through the webhook and the notices sent.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from bots.settings import load_settings
 from storage.migrate import upgrade
 from tests.e2e.telegram_bot import running_bot
 from tests.e2e.test_http_api import TOKEN, free_port
-from tests.e2e.test_telegram_journey import onboard
+from tests.e2e.test_telegram_journey import claim_first_offer, onboard
 
 
 class TcpProxy:
@@ -198,7 +198,7 @@ def sample(metrics_text: str, name: str, **labels: str) -> float:
 
 
 @pytest.mark.parametrize("driver", ["aiogram"])
-async def test_metrics_count_the_telegram_updates_handled(tmp_path: Path, driver: str) -> None:
+async def test_metrics_count_telegram_updates_and_notices(tmp_path: Path, driver: str) -> None:
     port = free_port()
     async with running_bot(
         tmp_path,
@@ -211,7 +211,12 @@ async def test_metrics_count_the_telegram_updates_handled(tmp_path: Path, driver
         await bot.tg.wait_for_call("setWebhook", lambda call: call.ok, timeout=10)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             before = (await client.get("/metrics")).text
-            await onboard(bot.tg.user(1001, "Ana"))
+            sam = bot.tg.user(2001, "Sam")
+            await bot.offer(await bot.seller("Acme", sam))
+            ana = bot.tg.user(1001, "Ana")
+            await onboard(ana)
+            await claim_first_offer(ana)
+            await sam.wait_for_text("Ana applied")  # a notice, sent by the dispatcher
             response = await client.get("/metrics")
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/plain")
@@ -224,6 +229,8 @@ async def test_metrics_count_the_telegram_updates_handled(tmp_path: Path, driver
             sample(after, **commands, kind="action")
             >= sample(before, **commands, kind="action") + 3
         )
+        sent = {"name": "collabbot_notices_sent_total", "channel": "telegram"}
+        assert sample(after, **sent) > sample(before, **sent)
         latency = "collabbot_update_handling_seconds_count"
         assert sample(after, latency, platform="telegram") > sample(
             before, latency, platform="telegram"
