@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from core.domain.members import MemberStatus
+from core.services import portal as use_cases
 
-from . import use_cases
 from .auth import Authenticated
 from .models import MAX_ID, Category, CountryCode, CreatorList, CreatorOut, LanguageCode, Text
 from .responses import ERRORS

@@ -31,9 +31,8 @@ from core.domain.offers import (
 from core.domain.orders import OrderState
 from core.services import CATEGORIES, SellerOffer
 from core.services.broadcasts import BroadcastProgress
+from core.services.portal import CreatorSummary
 from core.services.reports import OrderRow
-
-from .use_cases import CreatorSummary
 
 MAX_ID = 2**31 - 1
 """Ids are 32-bit integers in PostgreSQL."""

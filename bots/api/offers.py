@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query
 
 from core import services as s
 from core.services import NewOffer
+from core.services import portal as use_cases
 
-from . import use_cases
 from .auth import Authenticated
 from .models import MAX_ID, OfferCreate, OfferList, OfferOut, OfferUpdate
 from .responses import ERRORS

@@ -1,10 +1,5 @@
-"""Use cases the integration API needs and the chat has no screen for (yet).
-
-They are written like those in :mod:`core.services` — the marketplace and the acting
-:class:`~core.services.Actor` in, one unit of work, the core's own authorization and rules —
-and import nothing but the core, so they can move there as they are once a chat screen needs
-them too.
-"""
+"""Use cases for the marketplace's web portal (through the integration API): editing a
+draft offer, and finding creators with their public card."""
 
 from __future__ import annotations
 
