@@ -80,6 +80,8 @@ ERROR_MESSAGES: dict[str, str] = {
     "not_in_audience": N_("This offer is for a different group of creators."),
     "not_seller_staff": N_("This is not for you: you are not on this seller's team."),
     "offer_bad_state": N_("This offer is {state}, so that cannot be done now."),
+    "offer_field_fixed": N_("Some of these fields cannot be changed on an offer."),
+    "offer_not_draft": N_("This offer is {state}; only a draft can be edited."),
     "offer_full": N_("All samples of this offer are already taken."),
     "offer_has_selected": N_(
         "Creators were already selected for this offer. Close it early instead, or cancel "

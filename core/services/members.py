@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from core.amazon import InvalidStorefrontUrl, storefront_url
 from core.domain.common import Platform
@@ -53,6 +54,9 @@ CATEGORIES = (
     "other",
 )
 UI_LANGUAGES = ("en", "zh")
+LAST_SEEN_PRECISION = timedelta(minutes=5)
+"""How stale "last wrote at" may get before it is written again. WhatsApp's 24-hour window
+is counted from it, and the channel keeps a margin larger than this."""
 MAX_CATEGORIES = 8
 MAX_LANGUAGES = 6
 
@@ -111,6 +115,13 @@ async def register_identity(
             return member
         identity = member.identity_on(platform)
         assert identity is not None
+        fresh = (
+            identity.last_inbound_at is not None
+            and now - identity.last_inbound_at < LAST_SEEN_PRECISION
+        )
+        if fresh and identity.reachable and (not chat_id or identity.chat_id == chat_id):
+            # Nothing to record: most updates write nothing here.
+            return member
         identity.chat_id = chat_id or identity.chat_id
         identity.reachable = True
         identity.last_inbound_at = now

@@ -1,0 +1,1 @@
+"""Scripts that measure collabbot and print numbers; see benchmarks/README.md."""
