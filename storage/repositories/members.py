@@ -46,8 +46,7 @@ class SqlMemberRepository(SqlRepository):
     """Members with their profile (one joined query) and identities (one more query)."""
 
     async def get(self, member_id: int) -> Member | None:
-        found = await self._load(members.c.id == member_id)
-        return found[0] if found else None
+        return await self._load_one(_member_select().where(members.c.id == member_id))
 
     async def get_many(self, member_ids: Iterable[int]) -> dict[int, Member]:
         ids = sorted(set(member_ids))
@@ -61,8 +60,7 @@ class SqlMemberRepository(SqlRepository):
             .join(identities, identities.c.member_id == members.c.id)
             .where(identities.c.platform == platform.value, identities.c.user_id == user_id)
         )
-        found = await self._load_rows(statement)
-        return found[0] if found else None
+        return await self._load_one(statement)
 
     async def creators_after(self, after_id: int, limit: int) -> list[Member]:
         statement = (
@@ -180,6 +178,33 @@ class SqlMemberRepository(SqlRepository):
 
     # --- loading -------------------------------------------------------------------------
 
+    async def _load_one(self, statement: Select[Any]) -> Member | None:
+        """One member with all its chat identities, in a single round trip (every update
+        reads the member behind it, so this is on the hot path)."""
+        every = identities.alias("every_identity")
+        statement = (
+            statement.add_columns(
+                *(every.c[name].label(f"identity_{name}") for name in _IDENTITY_FIELDS)
+            )
+            .outerjoin(every, every.c.member_id == members.c.id)
+            .order_by(every.c.id)
+        )
+        rows = (await self._execute(statement, what="members")).mappings().all()
+        if not rows:
+            return None
+        found = [
+            ChannelIdentity(
+                platform=Platform(row["identity_platform"]),
+                user_id=row["identity_user_id"],
+                chat_id=row["identity_chat_id"],
+                reachable=row["identity_reachable"],
+                last_inbound_at=row["identity_last_inbound_at"],
+            )
+            for row in rows
+            if row["identity_id"] is not None
+        ]
+        return _member(rows[0], found)
+
     async def _load(self, condition: ColumnElement[bool]) -> list[Member]:
         return await self._load_rows(_member_select().where(condition).order_by(members.c.id))
 
@@ -248,6 +273,9 @@ class SqlMemberRepository(SqlRepository):
                     what=what,
                 )
         await self._insert_many(identities, new, what=f"{what}'s chat identity")
+
+
+_IDENTITY_FIELDS = ("id", "platform", "user_id", "chat_id", "reachable", "last_inbound_at")
 
 
 def _member_select() -> Select[Any]:

@@ -160,7 +160,7 @@ async def test_reads_take_few_statements(database: Database) -> None:
 
     assert member == market.creator
     assert stored == claim
-    assert len(member_by_identity) == 2
+    assert len(member_by_identity) == 1  # the member, its profile and chat accounts together
     assert len(order_by_id) == 1
     if database.dialect == "postgresql":
         assert "FOR UPDATE" in order_by_id[0]
