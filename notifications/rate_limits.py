@@ -86,7 +86,7 @@ class SendingRates:
         *,
         storage: Storage | None = None,
         max_wait: float = 10.0,
-        margin: float = 0.05,
+        margin: float = 0.02,
         namespace: str = "collabbot",
     ) -> None:
         self._overall: dict[Platform, RateLimitItem] = {}
@@ -114,7 +114,7 @@ class SendingRates:
         rates: Mapping[Platform, PlatformRates] = DEFAULT_RATES,
         *,
         max_wait: float = 10.0,
-        margin: float = 0.05,
+        margin: float = 0.02,
     ) -> SendingRates:
         """Counted in Redis when ``redis_url`` is given (shared by every process), else in
         this process's memory."""
