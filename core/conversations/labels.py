@@ -96,3 +96,8 @@ def video_type_name(t: Translator, video_type: VideoType) -> str:
 
 def category_name(t: Translator, category: str) -> str:
     return t(CATEGORY_NAMES[category]) if category in CATEGORY_NAMES else category
+
+
+def rate_text(rate: float | None) -> str:
+    """A share as a whole percentage ("75%"), or "–" when there is nothing to count yet."""
+    return "–" if rate is None else f"{rate * 100:.0f}%"

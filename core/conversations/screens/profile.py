@@ -9,7 +9,7 @@ from core.conversations.actions import Action
 from core.conversations.context import Context
 from core.conversations.flows import Flow
 from core.conversations.i18n import LANGUAGE_NAMES, LANGUAGES, N_, translator
-from core.conversations.labels import category_name
+from core.conversations.labels import category_name, rate_text
 from core.conversations.layout import Choice
 from core.conversations.markup import Markup, bold
 from core.conversations.messages import Outbound, Prompt
@@ -35,10 +35,6 @@ PLATFORM_NAMES = {
 }
 
 
-def _percent(rate: float | None) -> str:
-    return "–" if rate is None else f"{rate * 100:.0f}%"
-
-
 @router.command("profile", N_("Your profile, stats and settings"), Role.CREATOR)
 async def profile_command(ctx: Context) -> list[Outbound]:
     return await show_profile(ctx, edit=False)
@@ -61,8 +57,8 @@ async def show_profile(ctx: Context, *, edit: bool) -> list[Outbound]:
         t("Completed videos: {count}", count=stats.completed_videos),
         t(
             "On time: {rate} · Redo rate: {redo}",
-            rate=_percent(stats.on_time_rate),
-            redo=_percent(stats.redo_rate),
+            rate=rate_text(stats.on_time_rate),
+            redo=rate_text(stats.redo_rate),
         ),
     ]
     if profile.top_creator:

@@ -7,7 +7,7 @@ import json
 
 from core.conversations.actions import Action
 from core.conversations.context import Context
-from core.conversations.labels import REJECTION_REASONS, category_name
+from core.conversations.labels import REJECTION_REASONS, category_name, rate_text
 from core.conversations.layout import Choice
 from core.conversations.markup import Markup, bold
 from core.conversations.messages import Outbound
@@ -40,10 +40,6 @@ UNBLOCK = "ub"
 PAGE_SIZE = 5
 
 
-def _rate(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.0f}%"
-
-
 def _line(ctx: Context, number: int, ranked: RankedApplication) -> str:
     t = ctx.t
     profile = ranked.creator.creator
@@ -57,7 +53,7 @@ def _line(ctx: Context, number: int, ranked: RankedApplication) -> str:
         badge=badge,
         score=f"{ranked.score.total:.0f}",
         videos=stats.completed_videos,
-        on_time=_rate(stats.on_time_rate),
+        on_time=rate_text(stats.on_time_rate),
     )
 
 
@@ -243,8 +239,8 @@ async def profile(ctx: Context, action: Action) -> list[Outbound]:
         t("Completed videos: {count}", count=stats.completed_videos),
         t(
             "On time: {rate} · Redo rate: {redo}",
-            rate=_rate(stats.on_time_rate),
-            redo=_rate(stats.redo_rate),
+            rate=rate_text(stats.on_time_rate),
+            redo=rate_text(stats.redo_rate),
         ),
         t("Storefront: {url}", url=card.storefront_url or "–"),
         t(
