@@ -24,6 +24,7 @@ import contextvars
 import cProfile
 import json
 import logging
+import os
 import pstats
 import signal
 import sys
@@ -386,6 +387,9 @@ async def control(stop: asyncio.Event, probe: SqlProbe) -> None:
             answer = {"profiling": True}
         elif line == "profile-stop" and profiler is not None:
             profiler.disable()
+            dump = os.environ.get("BENCH_PROFILE_DUMP")
+            if dump:
+                profiler.dump_stats(dump)
             answer = profile_report(profiler)
             profiler = None
         elif line in ("stop", ""):

@@ -105,7 +105,12 @@ async def open_marketplace(
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
     kv = open_key_value_store(settings.redis_url)
-    marketplace = Marketplace(database.unit_of_work, clock, policy_from(settings))
+    marketplace = Marketplace(
+        database.unit_of_work,
+        clock,
+        policy_from(settings),
+        read_uow_factory=database.read_unit_of_work,
+    )
     return Runtime(settings, clock, database, kv, marketplace)
 
 

@@ -2,7 +2,9 @@
 
 SQLite gets foreign keys, write-ahead logging, a busy timeout and ``BEGIN IMMEDIATE``
 transactions: a transaction takes the write lock when it starts, so two concurrent writers
-wait for each other instead of failing when a reader tries to upgrade to a writer.
+wait for each other instead of failing when a reader tries to upgrade to a writer. Read-only
+units of work (an engine with the ``collabbot_read_only`` execution option) begin with a
+plain ``BEGIN`` and never block or wait for the writer.
 PostgreSQL runs at READ COMMITTED; concurrent changes to one row are caught by the version
 column the repositories check on every update.
 """
@@ -16,6 +18,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+READ_ONLY = "collabbot_read_only"
+"""Execution option of the engine behind read-only units of work."""
 SQLITE_DRIVER = "sqlite+aiosqlite"
 POSTGRES_DRIVER = "postgresql+asyncpg"
 
@@ -85,6 +89,8 @@ def _sqlite_engine(
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin_immediate(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads take no lock up front: with write-ahead logging they run beside the writer.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine

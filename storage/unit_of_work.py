@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.ports.clock import Clock
 from core.ports.repositories import AbstractUnitOfWork
-from storage.database import create_engine, session_factory
+from storage.database import READ_ONLY, create_engine, session_factory
 from storage.errors import conflicts_retry
 from storage.repositories import (
     SqlBroadcastRepository,
@@ -36,10 +36,18 @@ class SqlUnitOfWork(AbstractUnitOfWork):
     broadcasts: SqlBroadcastRepository
     outbox: SqlOutboxRepository
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        read_only: bool = False,
+    ) -> None:
         super().__init__(clock)
         self._sessions = sessions
         self._session: AsyncSession | None = None
+        self.read_only = read_only
+        """Refuse every INSERT, UPDATE and DELETE (and never commit anything)."""
 
     @property
     def session(self) -> AsyncSession:
@@ -53,15 +61,18 @@ class SqlUnitOfWork(AbstractUnitOfWork):
             raise RuntimeError("this unit of work is already open; make a new one")
         session = self._sessions()
         self._session = session
-        self.members = SqlMemberRepository(session, self.clock)
-        self.sellers = SqlSellerRepository(session, self.clock)
-        self.products = SqlProductRepository(session, self.clock)
-        self.offers = SqlOfferRepository(session, self.clock)
-        self.orders = SqlOrderRepository(session, self.clock)
-        self.broadcasts = SqlBroadcastRepository(session, self.clock)
-        self.outbox = SqlOutboxRepository(session, self.clock)
+        options = {"read_only": self.read_only}
+        self.members = SqlMemberRepository(session, self.clock, **options)
+        self.sellers = SqlSellerRepository(session, self.clock, **options)
+        self.products = SqlProductRepository(session, self.clock, **options)
+        self.offers = SqlOfferRepository(session, self.clock, **options)
+        self.orders = SqlOrderRepository(session, self.clock, **options)
+        self.broadcasts = SqlBroadcastRepository(session, self.clock, **options)
+        self.outbox = SqlOutboxRepository(session, self.clock, **options)
 
     async def _commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work has nothing to commit")
         with conflicts_retry("the unit of work's changes"):
             await self.session.commit()
 
@@ -82,6 +93,7 @@ class Database:
         self.engine = engine
         self.clock = clock
         self.sessions = session_factory(engine)
+        self.read_sessions = session_factory(engine.execution_options(**{READ_ONLY: True}))
 
     @classmethod
     def connect(cls, url: str, clock: Clock, **engine_options: Any) -> Self:
@@ -99,6 +111,10 @@ class Database:
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions, self.clock)
+
+    def read_unit_of_work(self) -> SqlUnitOfWork:
+        """A unit of work that only reads: on SQLite it does not take the write lock."""
+        return SqlUnitOfWork(self.read_sessions, self.clock, read_only=True)
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

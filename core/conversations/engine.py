@@ -56,6 +56,11 @@ class ConversationEngine:
         seen_key = f"seen:{inbound.platform.value}:{inbound.event_id}"
         if inbound.event_id and not await self.store.set_if_absent(seen_key, "1", ttl=DEDUP_TTL):
             return []
+        # The screens' reads share one read transaction; changes still commit on their own.
+        async with self.mp.reading():
+            return await self._handle(inbound, seen_key)
+
+    async def _handle(self, inbound: Inbound, seen_key: str) -> list[Outbound]:
         try:
             member = await register_identity(
                 self.mp,

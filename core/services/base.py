@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
@@ -69,13 +71,57 @@ class Busy(DomainError):
     code = "busy"
 
 
+class _ReadScope:
+    """One read-only unit of work that the read use cases of one inbound event share.
+
+    Opened on the first read, closed at the end of the event — or before any transaction
+    that changes data starts, so a read never holds a connection (or SQLite's snapshot)
+    across a write and the reads after a change see it.
+    """
+
+    def __init__(self, factory: Callable[[], AbstractUnitOfWork]) -> None:
+        self._factory = factory
+        self._uow: AbstractUnitOfWork | None = None
+        self.busy = False
+
+    async def run(self, work: Callable[[AbstractUnitOfWork], Awaitable[T]]) -> T:
+        if self._uow is None:
+            uow = self._factory()
+            await uow.__aenter__()
+            self._uow = uow
+        self.busy = True
+        try:
+            return await work(self._uow)
+        except DomainError:
+            raise
+        except BaseException:
+            # A failed statement can leave the transaction unusable: start afresh next time.
+            await self.close()
+            raise
+        finally:
+            self.busy = False
+
+    async def close(self) -> None:
+        uow, self._uow = self._uow, None
+        if uow is not None:
+            await uow.__aexit__(None, None, None)
+
+
+_READ_SCOPE: ContextVar[_ReadScope | None] = ContextVar("collabbot_read_scope", default=None)
+
+
 @dataclass
 class Marketplace:
-    """The dependencies every use case needs: a unit-of-work factory, a clock and the policy."""
+    """The dependencies every use case needs: a unit-of-work factory, a clock and the policy.
+
+    ``read_uow_factory`` makes the units of work of read-only use cases (:meth:`read`); it
+    defaults to ``uow_factory``.
+    """
 
     uow_factory: Callable[[], AbstractUnitOfWork]
     clock: Clock = field(default_factory=SystemClock)
     policy: Policy = field(default_factory=Policy)
+    read_uow_factory: Callable[[], AbstractUnitOfWork] | None = None
 
     async def transaction(self, work: Callable[[AbstractUnitOfWork], Awaitable[T]]) -> T:
         """Run ``work`` in one unit of work and commit; retry on a concurrent change.
@@ -83,6 +129,9 @@ class Marketplace:
         ``work`` must be safe to run again from the start: it re-reads everything it needs.
         A ``DomainError`` rolls back and reaches the caller unchanged.
         """
+        scope = _READ_SCOPE.get()
+        if scope is not None:
+            await scope.close()
         attempts = self.policy.max_attempts
         for attempt in range(1, attempts + 1):
             try:
@@ -99,6 +148,29 @@ class Marketplace:
         raise Busy(
             "Many people are doing the same thing right now. Please try again in a moment.",
         )
+
+    async def read(self, work: Callable[[AbstractUnitOfWork], Awaitable[T]]) -> T:
+        """Run read-only ``work``: inside :meth:`reading`, in the unit of work shared by
+        every read of that block; elsewhere in a unit of work of its own. Nothing is
+        committed — ``work`` must not change anything (the SQL units of work refuse to)."""
+        scope = _READ_SCOPE.get()
+        if scope is not None and not scope.busy:
+            return await scope.run(work)
+        async with (self.read_uow_factory or self.uow_factory)() as uow:
+            return await work(uow)
+
+    @contextlib.asynccontextmanager
+    async def reading(self) -> AsyncIterator[None]:
+        """Let the read-only use cases inside the block share one unit of work (one
+        connection, one ``BEGIN``): the conversation engine wraps each inbound event in
+        it, so showing a screen costs one round of reads, not one transaction per read."""
+        scope = _ReadScope(self.read_uow_factory or self.uow_factory)
+        token = _READ_SCOPE.set(scope)
+        try:
+            yield
+        finally:
+            _READ_SCOPE.reset(token)
+            await scope.close()
 
 
 # --- loading with authorization ---------------------------------------------------------

@@ -82,7 +82,7 @@ async def shipping_address(mp: Marketplace, actor: Actor, order_id: int) -> Ship
             )
         return creator.creator.address
 
-    return await mp.transaction(work)
+    return await mp.read(work)
 
 
 # --- shipping ---------------------------------------------------------------------------
@@ -232,7 +232,7 @@ async def match_video_link(mp: Marketplace, actor: Actor, text: str) -> LinkMatc
         orders = await uow.orders.for_creator(member.id, OPEN_VIDEO_STATES)
         return LinkMatch(link, tuple(sorted(orders, key=lambda o: o.video_due_at or o.id or 0)))
 
-    return await mp.transaction(work)
+    return await mp.read(work)
 
 
 # --- the seller's review ----------------------------------------------------------------
@@ -369,4 +369,4 @@ async def offer_orders(
             for o in orders
         ]
 
-    return await mp.transaction(work)
+    return await mp.read(work)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.amazon import InvalidStorefrontUrl, storefront_url
 from core.domain.common import Platform
@@ -98,6 +98,23 @@ async def register_identity(
     """
     platform, user_id = _identity_key(platform, user_id)
 
+    def up_to_date(member: Member, now: datetime) -> bool:
+        identity = member.identity_on(platform)
+        assert identity is not None
+        fresh = (
+            identity.last_inbound_at is not None
+            and now - identity.last_inbound_at < LAST_SEEN_PRECISION
+        )
+        return fresh and identity.reachable and (not chat_id or identity.chat_id == chat_id)
+
+    async def look(uow: AbstractUnitOfWork) -> Member | None:
+        return await uow.members.by_identity(platform, user_id)
+
+    # Most updates come from a known person who wrote a moment ago: nothing to record.
+    known = await mp.read(look)
+    if known is not None and up_to_date(known, mp.clock.now()):
+        return known
+
     async def work(uow: AbstractUnitOfWork) -> Member:
         now = mp.clock.now()
         member = await uow.members.by_identity(platform, user_id)
@@ -113,15 +130,10 @@ async def register_identity(
             member.attach(ChannelIdentity(platform, user_id, chat_id, True, now))
             await uow.members.add(member)
             return member
+        if up_to_date(member, now):
+            return member
         identity = member.identity_on(platform)
         assert identity is not None
-        fresh = (
-            identity.last_inbound_at is not None
-            and now - identity.last_inbound_at < LAST_SEEN_PRECISION
-        )
-        if fresh and identity.reachable and (not chat_id or identity.chat_id == chat_id):
-            # Nothing to record: most updates write nothing here.
-            return member
         identity.chat_id = chat_id or identity.chat_id
         identity.reachable = True
         identity.last_inbound_at = now
@@ -137,7 +149,7 @@ async def find_member(mp: Marketplace, platform: Platform, user_id: str) -> Memb
     async def work(uow: AbstractUnitOfWork) -> Member | None:
         return await uow.members.by_identity(*_identity_key(platform, user_id))
 
-    return await mp.transaction(work)
+    return await mp.read(work)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +266,7 @@ async def creator_stats(
         assert creator.creator is not None
         return creator.creator.stats()
 
-    return await mp.transaction(work)
+    return await mp.read(work)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +289,7 @@ async def my_orders(
         orders = await uow.orders.for_creator(member.id, states)
         return await _views(uow, orders)
 
-    views = await mp.transaction(work)
+    views = await mp.read(work)
     views.sort(key=lambda v: (v.order.state.terminal, -(v.order.id or 0)))
     return views
 
@@ -314,7 +326,7 @@ async def order_view(mp: Marketplace, actor: Actor, order_id: int) -> OrderView:
             raise NotFound("There is no such order.", code="order_not_found")
         return views[0]
 
-    return await mp.transaction(work)
+    return await mp.read(work)
 
 
 async def link_identity(mp: Marketplace, actor: Actor, target_member_id: int) -> Member:
@@ -366,4 +378,4 @@ async def member_name(mp: Marketplace, member_id: int) -> str:
         member = await uow.members.get(member_id)
         return member.display_name if member else ""
 
-    return await mp.transaction(work)
+    return await mp.read(work)

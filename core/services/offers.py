@@ -259,7 +259,7 @@ async def offer_hall(
         cards = tuple(OfferCard(o, products[o.product_id]) for o in chosen)
         return HallPage(cards, current, pages, total)
 
-    return await mp.transaction(work)
+    return await mp.read(work)
 
 
 async def offer_card(mp: Marketplace, actor: Actor, offer_id: int) -> OfferCard:
@@ -284,7 +284,7 @@ async def offer_card(mp: Marketplace, actor: Actor, offer_id: int) -> OfferCard:
         assert product is not None
         return OfferCard(offer, product)
 
-    return await mp.transaction(work)
+    return await mp.read(work)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +309,7 @@ async def seller_offers(
         products = await uow.products.get_many(o.product_id for o in offers)
         return [await _counted(uow, offer, products[offer.product_id]) for offer in offers]
 
-    return await mp.transaction(work)
+    return await mp.read(work)
 
 
 def parse_deadline(text: str, now: datetime) -> datetime:
@@ -343,7 +343,7 @@ async def seller_offer(mp: Marketplace, actor: Actor, offer_id: int) -> SellerOf
         assert product is not None
         return await _counted(uow, offer, product)
 
-    return await mp.transaction(work)
+    return await mp.read(work)
 
 
 async def _counted(uow: AbstractUnitOfWork, offer: Offer, product: Product) -> SellerOffer:

@@ -183,7 +183,7 @@ async def find_creators(
             scanned += len(members)
         return CreatorPage(found, cursor)
 
-    return await mp.transaction(work)
+    return await mp.read(work)
 
 
 async def creator_summary(mp: Marketplace, actor: Actor, creator_id: int) -> CreatorSummary:
@@ -193,4 +193,4 @@ async def creator_summary(mp: Marketplace, actor: Actor, creator_id: int) -> Cre
         await require_operator(uow, actor)
         return CreatorSummary.of(await load_creator(uow, creator_id))
 
-    return await mp.transaction(work)
+    return await mp.read(work)

@@ -294,7 +294,7 @@ async def ranked_applications(
         await seller_for_staff(uow, actor, offer.seller_id)
         return await _ranked(uow, mp, offer_id)
 
-    return await mp.transaction(work)
+    return await mp.read(work)
 
 
 async def auto_select(mp: Marketplace, offer_id: int) -> BatchResult:
@@ -368,4 +368,4 @@ async def applicant_profile(mp: Marketplace, actor: Actor, order_id: int) -> Cre
             await seller_for_staff(uow, actor, order.seller_id)
         return CreatorCard.of(await load_creator(uow, order.creator_id))
 
-    return await mp.transaction(work)
+    return await mp.read(work)

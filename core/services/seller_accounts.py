@@ -21,7 +21,7 @@ async def my_sellers(mp: Marketplace, actor: Actor) -> list[Seller]:
         sellers = await uow.sellers.for_member(member.id)
         return sorted(sellers, key=lambda s: (s.name.lower(), s.id or 0))
 
-    return await mp.transaction(work)
+    return await mp.read(work)
 
 
 async def seller_account(mp: Marketplace, actor: Actor, seller_id: int) -> Seller:
@@ -31,4 +31,4 @@ async def seller_account(mp: Marketplace, actor: Actor, seller_id: int) -> Selle
         seller, _ = await seller_for_staff(uow, actor, seller_id)
         return seller
 
-    return await mp.transaction(work)
+    return await mp.read(work)

@@ -21,19 +21,30 @@ Values = Mapping[str, Any]
 class SqlRepository:
     """A repository working inside one unit of work's session."""
 
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+    def __init__(self, session: AsyncSession, clock: Clock, *, read_only: bool = False) -> None:
         self._session = session
         self._clock = clock
+        self._read_only = read_only
         bind = session.bind
         assert bind is not None, "sessions come from a session factory bound to an engine"
         self._dialect = bind.dialect.name
 
     async def _execute(
-        self, statement: Executable, params: Sequence[Values] | None = None, *, what: str
+        self,
+        statement: Executable,
+        params: Sequence[Values] | Values | None = None,
+        *,
+        what: str,
     ) -> Result[Any]:
+        """Run ``statement``: with one mapping of ``params`` once, with a list of them once
+        per mapping (``executemany``)."""
+        if self._read_only and getattr(statement, "is_dml", False):
+            raise RuntimeError(f"{what}: a read-only unit of work cannot change data")
         with conflicts_retry(what):
             if params is None:
                 return await self._session.execute(statement)
+            if isinstance(params, Mapping):
+                return await self._session.execute(statement, params)
             return await self._session.execute(statement, list(params))
 
     async def _insert(self, table: Table, values: Values, *, what: str) -> int:
@@ -79,8 +90,8 @@ class TrackingRepository(SqlRepository):
     """A repository of aggregates that record events: it remembers every one added or
     saved, so the unit of work can turn their events into notices at commit."""
 
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        super().__init__(session, clock)
+    def __init__(self, session: AsyncSession, clock: Clock, *, read_only: bool = False) -> None:
+        super().__init__(session, clock, read_only=read_only)
         self.seen: list[HasEvents] = []
 
     def _track(self, aggregate: HasEvents) -> None:

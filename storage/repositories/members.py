@@ -10,6 +10,7 @@ from sqlalchemy import (
     ColumnElement,
     RowMapping,
     Select,
+    bindparam,
     case,
     delete,
     exists,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.broadcasts import AudienceKind, BroadcastAudience
 from core.domain.common import Platform
@@ -30,8 +32,9 @@ from core.domain.members import (
     Role,
     ShippingAddress,
 )
+from core.ports.clock import Clock
 from storage.models import ChannelIdentityRow, CreatorProfileRow, MemberRow, OrderRow, table_of
-from storage.repositories._base import SqlRepository
+from storage.repositories._base import SqlRepository, Values
 
 members = table_of(MemberRow)
 identities = table_of(ChannelIdentityRow)
@@ -43,10 +46,21 @@ PROFILE_COLUMNS = tuple(c.name for c in profiles.c if c.name != "member_id")
 
 
 class SqlMemberRepository(SqlRepository):
-    """Members with their profile (one joined query) and identities (one more query)."""
+    """Members with their profile (one joined query) and identities (one more query).
+
+    A member read once is kept for the rest of the unit of work: reading it again by id
+    returns the same object (one row per member and transaction, as an identity map does).
+    """
+
+    def __init__(self, session: AsyncSession, clock: Clock, *, read_only: bool = False) -> None:
+        super().__init__(session, clock, read_only=read_only)
+        self._known: dict[int, Member] = {}
 
     async def get(self, member_id: int) -> Member | None:
-        return await self._load_one(_member_select().where(members.c.id == member_id))
+        known = self._known.get(member_id)
+        if known is not None:
+            return known
+        return await self._load_one(_MEMBER_BY_ID, {"member_id": member_id})
 
     async def get_many(self, member_ids: Iterable[int]) -> dict[int, Member]:
         ids = sorted(set(member_ids))
@@ -55,12 +69,9 @@ class SqlMemberRepository(SqlRepository):
         return {m.id: m for m in await self._load(members.c.id.in_(ids)) if m.id is not None}
 
     async def by_identity(self, platform: Platform, user_id: str) -> Member | None:
-        statement = (
-            _member_select()
-            .join(identities, identities.c.member_id == members.c.id)
-            .where(identities.c.platform == platform.value, identities.c.user_id == user_id)
+        return await self._load_one(
+            _MEMBER_BY_IDENTITY, {"platform": platform.value, "user_id": user_id}
         )
-        return await self._load_one(statement)
 
     async def creators_after(self, after_id: int, limit: int) -> list[Member]:
         statement = (
@@ -178,18 +189,10 @@ class SqlMemberRepository(SqlRepository):
 
     # --- loading -------------------------------------------------------------------------
 
-    async def _load_one(self, statement: Select[Any]) -> Member | None:
+    async def _load_one(self, statement: Select[Any], params: Values) -> Member | None:
         """One member with all its chat identities, in a single round trip (every update
         reads the member behind it, so this is on the hot path)."""
-        every = identities.alias("every_identity")
-        statement = (
-            statement.add_columns(
-                *(every.c[name].label(f"identity_{name}") for name in _IDENTITY_FIELDS)
-            )
-            .outerjoin(every, every.c.member_id == members.c.id)
-            .order_by(every.c.id)
-        )
-        rows = (await self._execute(statement, what="members")).mappings().all()
+        rows = (await self._execute(statement, params, what="members")).mappings().all()
         if not rows:
             return None
         found = [
@@ -203,7 +206,10 @@ class SqlMemberRepository(SqlRepository):
             for row in rows
             if row["identity_id"] is not None
         ]
-        return _member(rows[0], found)
+        member = _member(rows[0], found)
+        assert member.id is not None
+        self._known[member.id] = member
+        return member
 
     async def _load(self, condition: ColumnElement[bool]) -> list[Member]:
         return await self._load_rows(_member_select().where(condition).order_by(members.c.id))
@@ -280,6 +286,31 @@ _IDENTITY_FIELDS = ("id", "platform", "user_id", "chat_id", "reachable", "last_i
 
 def _member_select() -> Select[Any]:
     return select(members, profiles).outerjoin(profiles, profiles.c.member_id == members.c.id)
+
+
+def _with_identities(statement: Select[Any]) -> Select[Any]:
+    """``statement`` (members) with every chat identity of each member, one row each."""
+    every = identities.alias("every_identity")
+    return (
+        statement.add_columns(
+            *(every.c[name].label(f"identity_{name}") for name in _IDENTITY_FIELDS)
+        )
+        .outerjoin(every, every.c.member_id == members.c.id)
+        .order_by(every.c.id)
+    )
+
+
+# Built once: these run for every update, and building a statement costs more CPU than
+# running it.
+_MEMBER_BY_ID = _with_identities(_member_select().where(members.c.id == bindparam("member_id")))
+_MEMBER_BY_IDENTITY = _with_identities(
+    _member_select()
+    .join(identities, identities.c.member_id == members.c.id)
+    .where(
+        identities.c.platform == bindparam("platform"),
+        identities.c.user_id == bindparam("user_id"),
+    )
+)
 
 
 # --- rows ⇄ domain ---------------------------------------------------------------------------
