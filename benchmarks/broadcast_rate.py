@@ -73,6 +73,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--lease", type=float, default=60.0, help="dispatch lease seconds (60, the default)"
     )
     p.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the workers under cProfile (statistics next to their logs)",
+    )
+    p.add_argument(
         "--stall", type=float, default=30.0, help="give up after this long without a send"
     )
     p.add_argument(
@@ -206,6 +211,8 @@ async def start_worker(
         "--namespace", namespace, "--lease", str(args.lease),
         "--batch", str(args.batch), "--concurrency", str(args.concurrency),
     ]  # fmt: skip
+    if args.profile:
+        command += ["--profile", str(folder / f"worker-{index}.prof")]
     log = folder / f"worker-{index}.log"
     with log.open("wb") as err:
         process = await asyncio.create_subprocess_exec(
@@ -241,6 +248,11 @@ def sustained(times: list[float]) -> tuple[float, float, float]:
             first += 1
         peak = max(peak, last - first + 1)
     return rate, float(peak), span
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def table(rows: list[tuple[str, str]]) -> str:
@@ -291,6 +303,7 @@ async def run(args: argparse.Namespace) -> None:
                 workers.append(await start_worker(args, url, redis, tg, namespace, folder, index))
 
             started = time.monotonic()
+            cpu_before = cpu_seconds()
             expanding = asyncio.create_task(expand_due_broadcasts(mp))
             last_count, last_change, outcome = -1, started, "all delivered"
             while True:
@@ -315,6 +328,7 @@ async def run(args: argparse.Namespace) -> None:
                 if now - started > bound:
                     outcome = f"timed out after {bound:.0f} s"
                     break
+            cpu_here = cpu_seconds() - cpu_before
             queued = await expanding if expanding.done() else None
             if not expanding.done():
                 expanding.cancel()
@@ -342,6 +356,8 @@ async def run(args: argparse.Namespace) -> None:
     for w in workers:
         counts.update(w.report.get("counts", {}))
     peaks = [w.peak_kb / 1024 for w in workers]
+    worker_cpu = sum(float(w.report.get("cpu_seconds", 0.0)) for w in workers)
+    per_send = lambda seconds: f"{1000 * seconds / max(1, len(calls)):.2f} ms"  # noqa: E731
     parent_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     fraction = rate / args.cap
     limits = "Redis (shared)" if redis else "in process memory"
@@ -367,6 +383,9 @@ async def run(args: argparse.Namespace) -> None:
         ("dispatcher counts", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "-"),
         ("peak RSS per worker", ", ".join(f"{p:.0f} MB" for p in peaks)
                                 + f" (target ≤ {TARGET_RSS_MB:.0f} MB)"),
+        ("CPU per sendMessage call", f"workers {per_send(worker_cpu)} "
+                                     f"(whole run, startup included), this process "
+                                     f"{per_send(cpu_here)} (fake server, expansion, polling)"),
         ("peak RSS, this process", f"{parent_mb:.0f} MB (fake server + seeding; not a target)"),
     ]  # fmt: skip
     print(f"\nBroadcast rate — {args.recipients} recipients, cap {args.cap}/s, "
