@@ -441,4 +441,6 @@ if __name__ == "__main__":
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    asyncio.run(main(parse_args()))
+    from bots.event_loop import run
+
+    run(main(parse_args()))

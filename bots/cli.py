@@ -7,7 +7,6 @@ chats. A refusal or bad input prints ``error: …`` to stderr and exits with sta
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bots import lookups
+from bots import event_loop, lookups
 from bots.bootstrap import (
     DatabaseNotReady,
     Runtime,
@@ -119,7 +118,7 @@ def _fail(message: str, details: Sequence[str] = ()) -> NoReturn:
 def _run(options: _Options, work: Coroutine[Any, Any, T], settings: Settings) -> T:
     """Run ``work`` and turn every failure a person can act on into ``error: …``."""
     try:
-        return asyncio.run(work)
+        return event_loop.run(work)
     except DomainError as error:
         _fail(error.message)
     except (

@@ -11,13 +11,16 @@ column the repositories check on every update.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+PING_AFTER_IDLE_SECONDS = 10.0
+"""A pooled PostgreSQL connection idle for longer is checked before it is handed out."""
 READ_ONLY = "collabbot_read_only"
 """Execution option of the engine behind read-only units of work."""
 SQLITE_DRIVER = "sqlite+aiosqlite"
@@ -43,17 +46,46 @@ def create_engine(
     if parsed.drivername == SQLITE_DRIVER:
         return _sqlite_engine(parsed, pool_size, sqlite_busy_timeout_ms, sqlite_foreign_keys)
     if parsed.drivername == POSTGRES_DRIVER:
-        return _create_async_engine(
+        engine = _create_async_engine(
             parsed,
             pool_size=pool_size,
-            pool_pre_ping=True,
             isolation_level="READ COMMITTED",
             hide_parameters=True,
         )
+        _ping_idle_connections(engine)
+        return engine
     raise ValueError(
         f"Unsupported database URL scheme {parsed.drivername!r}: use "
         f"{SQLITE_DRIVER}:///path/to/file.sqlite3 or {POSTGRES_DRIVER}://user@host/db"
     )
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """Check a pooled connection that sat idle before handing it out, and replace it if the
+    server closed it (a restart, a failover, an idle timeout).
+
+    A connection checked in a moment ago is handed out unchecked: under load that is nearly
+    every checkout, and a round trip per checkout would cost as much as a query. A server
+    that goes away while connections are busy fails those statements once; the pool then
+    drops every connection it holds, and the next ones are fresh.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception:  # any failure means the connection is unusable
+            alive = False
+        if not alive:
+            # The pool throws this connection away and checks out another one.
+            raise exc.DisconnectionError("the pooled connection was closed by the server")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

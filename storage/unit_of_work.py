@@ -93,7 +93,12 @@ class Database:
         self.engine = engine
         self.clock = clock
         self.sessions = session_factory(engine)
-        self.read_sessions = session_factory(engine.execution_options(**{READ_ONLY: True}))
+        read_options: dict[str, Any] = {READ_ONLY: True}
+        if engine.dialect.name == "postgresql":
+            # At READ COMMITTED every statement sees what was committed before it began,
+            # inside a transaction or not; without one, reads save a BEGIN and a ROLLBACK.
+            read_options["isolation_level"] = "AUTOCOMMIT"
+        self.read_sessions = session_factory(engine.execution_options(**read_options))
 
     @classmethod
     def connect(cls, url: str, clock: Clock, **engine_options: Any) -> Self:

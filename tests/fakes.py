@@ -28,6 +28,7 @@ from core.ports.repositories import (
     AbstractUnitOfWork,
     BroadcastDeliveries,
     BroadcastExpansion,
+    HallEntry,
     HasEvents,
     OfferQuery,
     OrderQuery,
@@ -245,6 +246,18 @@ class FakeOffers(_Repo):
         ]
         found.sort(key=lambda o: (o.published_at or query.now, o.id or 0), reverse=True)
         return [_copy(o) for o in found]
+
+    async def hall(self, query: OfferQuery, creator_id: int) -> list[HallEntry]:
+        claimed = {o.offer_id for o in self.data.orders.values() if o.creator_id == creator_id}
+        blocking = {i for i, s in self.data.sellers.items() if creator_id in s.blocked}
+        return [
+            HallEntry(o.id, o.seller_id, o.audience)
+            for o in await self.live(query)
+            if o.id is not None and o.id not in claimed and o.seller_id not in blocking
+        ]
+
+    async def get_many(self, offer_ids: Iterable[int]) -> dict[int, Offer]:
+        return {i: _copy(self.data.offers[i]) for i in set(offer_ids) if i in self.data.offers}
 
     async def by_seller(
         self, seller_id: int, states: frozenset[OfferState] | None = None

@@ -21,7 +21,7 @@ from core.domain.broadcasts import Broadcast, BroadcastAudience
 from core.domain.common import Platform
 from core.domain.events import Event
 from core.domain.members import Member
-from core.domain.offers import Offer, OfferState, VideoType
+from core.domain.offers import Audience, Offer, OfferState, VideoType
 from core.domain.orders import Order, OrderState, RedoRequest, VideoSubmission
 from core.domain.sellers import Product, Seller
 from core.notices import Notice, NoticeTemplate, notices_for
@@ -88,6 +88,15 @@ class OfferQuery:
     category: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class HallEntry:
+    """An offer in the hall before its page is chosen: just what filtering needs."""
+
+    offer_id: int
+    seller_id: int
+    audience: Audience
+
+
 class OfferRepository(Protocol):
     seen: list[HasEvents]
     """Offers passed to ``add`` or ``save`` in this unit of work."""
@@ -99,6 +108,13 @@ class OfferRepository(Protocol):
     async def save(self, offer: Offer) -> None: ...
     async def live(self, query: OfferQuery) -> list[Offer]:
         """Live offers whose application deadline is after ``query.now``, newest first."""
+
+    async def hall(self, query: OfferQuery, creator_id: int) -> list[HallEntry]:
+        """The :meth:`live` offers the creator has no order for and whose seller does not
+        block them, newest first — without loading whole offers."""
+
+    async def get_many(self, offer_ids: Iterable[int]) -> dict[int, Offer]:
+        """The offers with these ids (missing ones left out)."""
 
     async def by_seller(
         self, seller_id: int, states: frozenset[OfferState] | None = None

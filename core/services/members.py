@@ -295,11 +295,7 @@ async def my_orders(
 
 
 async def _views(uow: AbstractUnitOfWork, orders: list[Order]) -> list[OrderView]:
-    offers = {}
-    for offer_id in {o.offer_id for o in orders}:
-        offer = await uow.offers.get(offer_id)
-        if offer is not None:
-            offers[offer_id] = offer
+    offers = await uow.offers.get_many(o.offer_id for o in orders)
     products = await uow.products.get_many(o.product_id for o in offers.values())
     return [
         OrderView(o, offers[o.offer_id], products[offers[o.offer_id].product_id])

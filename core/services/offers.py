@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from core.domain.common import Money
 from core.domain.errors import InvalidInput, NotAllowed
+from core.domain.members import MemberStatus
 from core.domain.offers import (
     INELIGIBILITY_MESSAGES,
     Audience,
@@ -239,22 +240,25 @@ async def offer_hall(
         types = VideoType.open_to(profile)
         if filters.video_type is not None:
             types = types & {filters.video_type}
-        if not types:
+        if not types or member.status is MemberStatus.SUSPENDED or not profile.onboarded:
+            # No offer is open to them (Offer.ineligibility says why, for a claim).
             return HallPage((), 1, 1, 0)
         assert member.id is not None
-        offers = await uow.offers.live(OfferQuery(now, frozenset(types), filters.category))
-        claimed = await uow.orders.claimed_offer_ids(member.id)
-        blocking = await uow.sellers.blocking(member.id)
-        eligible = [
-            o
-            for o in offers
-            if o.id not in claimed
-            and o.ineligibility(member, now, blocked=o.seller_id in blocking) is None
-        ]
-        total = len(eligible)
+        query = OfferQuery(now, frozenset(types), filters.category)
+        # Claimed offers and blocking sellers are left out by the query; the audience is
+        # checked here; whole offers are read for the page shown only.
+        entries = await uow.offers.hall(query, member.id)
+        entries = [e for e in entries if e.audience.admits(profile)]
+        total = len(entries)
         pages = max(1, math.ceil(total / size))
         current = min(max(1, page), pages)
-        chosen = eligible[(current - 1) * size : current * size]
+        ids = [e.offer_id for e in entries[(current - 1) * size : current * size]]
+        found = await uow.offers.get_many(ids)
+        chosen = [
+            found[i]
+            for i in ids
+            if i in found and found[i].ineligibility(member, now, blocked=False) is None
+        ]
         products = await uow.products.get_many(o.product_id for o in chosen)
         cards = tuple(OfferCard(o, products[o.product_id]) for o in chosen)
         return HallPage(cards, current, pages, total)

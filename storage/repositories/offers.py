@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, exists, func, select
+from sqlalchemy import RowMapping, Select, bindparam, exists, func, select
 
 from core.domain.common import Money
 from core.domain.offers import (
@@ -19,21 +20,47 @@ from core.domain.offers import (
     VideoType,
 )
 from core.domain.orders import OrderState
-from core.ports.repositories import OfferQuery
-from storage.models import OfferRow, OrderRow, table_of
+from core.ports.repositories import HallEntry, OfferQuery
+from storage.models import OfferRow, OrderRow, SellerBlockRow, table_of
 from storage.repositories._base import TrackingRepository
 
 offers = table_of(OfferRow)
 orders = table_of(OrderRow)
+blocks = table_of(SellerBlockRow)
+
+_HALL = (
+    select(offers.c.id, offers.c.seller_id, offers.c.audience)
+    .where(
+        offers.c.state == OfferState.LIVE.value,
+        offers.c.application_deadline > bindparam("now"),
+        offers.c.video_type.in_(bindparam("video_types", expanding=True)),
+        ~exists().where(
+            orders.c.offer_id == offers.c.id, orders.c.creator_id == bindparam("creator_id")
+        ),
+        ~exists().where(
+            blocks.c.seller_id == offers.c.seller_id, blocks.c.creator_id == bindparam("creator_id")
+        ),
+    )
+    .order_by(offers.c.published_at.desc(), offers.c.id.desc())
+)
+"""The offer hall of one creator (see :meth:`SqlOfferRepository.hall`), built once."""
+_HALL_IN_CATEGORY = _HALL.where(offers.c.category == bindparam("category"))
+_BY_ID = select(offers).where(offers.c.id == bindparam("offer_id"))
+_BY_IDS = select(offers).where(offers.c.id.in_(bindparam("offer_ids", expanding=True)))
 
 
 class SqlOfferRepository(TrackingRepository):
     async def get(self, offer_id: int, *, for_update: bool = False) -> Offer | None:
-        statement = select(offers).where(offers.c.id == offer_id)
-        if for_update:
-            statement = statement.with_for_update()
-        found = await self._fetch(statement)
+        statement = _BY_ID.with_for_update() if for_update else _BY_ID
+        found = await self._fetch(statement, {"offer_id": offer_id})
         return found[0] if found else None
+
+    async def get_many(self, offer_ids: Iterable[int]) -> dict[int, Offer]:
+        ids = sorted(set(offer_ids))
+        if not ids:
+            return {}
+        found = await self._fetch(_BY_IDS, {"offer_ids": ids})
+        return {offer.id: offer for offer in found if offer.id is not None}
 
     async def add(self, offer: Offer) -> None:
         if offer.created_at is None:
@@ -48,19 +75,21 @@ class SqlOfferRepository(TrackingRepository):
         self._track(offer)
 
     async def live(self, query: OfferQuery) -> list[Offer]:
-        statement = select(offers).where(
-            offers.c.state == OfferState.LIVE.value,
-            offers.c.application_deadline > query.now,
-        )
-        if query.video_types is not None:
-            statement = statement.where(
-                offers.c.video_type.in_(sorted(int(t) for t in query.video_types))
-            )
+        return await self._fetch(_live(select(offers), query))
+
+    async def hall(self, query: OfferQuery, creator_id: int) -> list[HallEntry]:
+        types = query.video_types if query.video_types is not None else frozenset(VideoType)
+        params: dict[str, Any] = {
+            "now": query.now,
+            "video_types": sorted(int(t) for t in types),
+            "creator_id": creator_id,
+        }
+        statement = _HALL
         if query.category is not None:
-            statement = statement.where(offers.c.category == query.category)
-        return await self._fetch(
-            statement.order_by(offers.c.published_at.desc(), offers.c.id.desc())
-        )
+            statement = _HALL_IN_CATEGORY
+            params["category"] = query.category
+        result = await self._execute(statement, params, what="offers")
+        return [HallEntry(row[0], row[1], _audience(row[2])) for row in result]
 
     async def by_seller(
         self, seller_id: int, states: frozenset[OfferState] | None = None
@@ -105,9 +134,26 @@ class SqlOfferRepository(TrackingRepository):
         result = await self._execute(statement, what="offer counts")
         return {row["state"]: int(row["count"]) for row in result.mappings()}
 
-    async def _fetch(self, statement: Select[Any]) -> list[Offer]:
-        result = await self._execute(statement, what="offers")
+    async def _fetch(
+        self, statement: Select[Any], params: dict[str, Any] | None = None
+    ) -> list[Offer]:
+        result = await self._execute(statement, params, what="offers")
         return [_offer(row) for row in result.mappings()]
+
+
+def _live(statement: Select[Any], query: OfferQuery) -> Select[Any]:
+    """``statement`` over the offers live at ``query.now`` that match it, newest first."""
+    statement = statement.where(
+        offers.c.state == OfferState.LIVE.value,
+        offers.c.application_deadline > query.now,
+    )
+    if query.video_types is not None:
+        statement = statement.where(
+            offers.c.video_type.in_(sorted(int(t) for t in query.video_types))
+        )
+    if query.category is not None:
+        statement = statement.where(offers.c.category == query.category)
+    return statement.order_by(offers.c.published_at.desc(), offers.c.id.desc())
 
 
 # --- rows ⇄ domain ---------------------------------------------------------------------------

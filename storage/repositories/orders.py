@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, func, select
+from sqlalchemy import RowMapping, Select, bindparam, func, select
 
 from core.domain.common import Money
 from core.domain.orders import (
@@ -26,13 +26,16 @@ orders = table_of(OrderRow)
 video_history = table_of(VideoSubmissionRow)
 redo_history = table_of(RedoRequestRow)
 
+_BY_ID = select(orders).where(orders.c.id == bindparam("order_id"))
+_FOR_CREATOR = (
+    select(orders).where(orders.c.creator_id == bindparam("creator_id")).order_by(orders.c.id)
+)
+
 
 class SqlOrderRepository(TrackingRepository):
     async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
-        statement = select(orders).where(orders.c.id == order_id)
-        if for_update:
-            statement = statement.with_for_update()
-        found = await self._fetch(statement)
+        statement = _BY_ID.with_for_update() if for_update else _BY_ID
+        found = await self._fetch(statement, {"order_id": order_id})
         return found[0] if found else None
 
     async def get_many(self, order_ids: Iterable[int]) -> dict[int, Order]:
@@ -75,6 +78,8 @@ class SqlOrderRepository(TrackingRepository):
         self, creator_id: int, states: frozenset[OrderState] | None = None
     ) -> list[Order]:
         """The creator's orders in the order they were claimed."""
+        if states is None:
+            return await self._fetch(_FOR_CREATOR, {"creator_id": creator_id})
         statement = _in_states(select(orders).where(orders.c.creator_id == creator_id), states)
         return await self._fetch(statement.order_by(orders.c.id))
 
@@ -145,8 +150,10 @@ class SqlOrderRepository(TrackingRepository):
         result = await self._execute(statement, what="order counts")
         return {row["state"]: int(row["count"]) for row in result.mappings()}
 
-    async def _fetch(self, statement: Select[Any]) -> list[Order]:
-        result = await self._execute(statement, what="orders")
+    async def _fetch(
+        self, statement: Select[Any], params: dict[str, Any] | None = None
+    ) -> list[Order]:
+        result = await self._execute(statement, params, what="orders")
         return [_order(row) for row in result.mappings()]
 
     async def _append_history(self, order: Order, *, what: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, delete, literal, select, union_all
+from sqlalchemy import RowMapping, Select, bindparam, delete, literal, select, union_all
 
 from core.domain.common import Money
 from core.domain.sellers import Product, Seller
@@ -16,6 +16,8 @@ sellers = table_of(SellerRow)
 staff = table_of(SellerStaffRow)
 blocks = table_of(SellerBlockRow)
 products = table_of(ProductRow)
+
+_PRODUCTS_BY_IDS = select(products).where(products.c.id.in_(bindparam("ids", expanding=True)))
 
 STAFF = "staff"
 BLOCKED = "blocked"
@@ -142,9 +144,7 @@ class SqlProductRepository(SqlRepository):
         ids = sorted(set(product_ids))
         if not ids:
             return {}
-        result = await self._execute(
-            select(products).where(products.c.id.in_(ids)), what="products"
-        )
+        result = await self._execute(_PRODUCTS_BY_IDS, {"ids": ids}, what="products")
         return {row["id"]: _product(row) for row in result.mappings()}
 
     async def add(self, product: Product) -> None:

@@ -105,6 +105,57 @@ async def test_the_offer_hall_shows_live_open_offers_newest_first(database: Data
     assert none == []
 
 
+async def test_the_hall_leaves_out_claimed_offers_and_blocking_sellers(
+    database: Database,
+) -> None:
+    async with database.unit_of_work() as uow:
+        market = await stock_marketplace(uow)  # live, influencer, kitchen, published a day ago
+        make = market.another_offer
+        claimed = make(published_at=NOW - timedelta(hours=3))
+        invited = make(
+            published_at=NOW - timedelta(hours=2),
+            audience=Audience(public=False, countries=frozenset({"DE"})),
+        )
+        in_home = make(category="home", published_at=NOW - timedelta(hours=1))
+        paused = make(state=OfferState.PAUSED)
+        for each in (claimed, invited, in_home, paused):
+            await uow.offers.add(each)
+        await uow.orders.add(order(claimed, market.creator_id))
+        other_shop = seller("Other Shop")
+        await uow.sellers.add(other_shop)
+        assert other_shop.id is not None
+        blocked_offer = offer(other_shop.id, market.product.id or 0, published_at=NOW)
+        await uow.offers.add(blocked_offer)
+        other_shop.block(market.creator_id)
+        await uow.sellers.save(other_shop)
+        await uow.commit()
+
+    everything = OfferQuery(NOW)
+    async with database.read_unit_of_work() as uow:
+        hall = await uow.offers.hall(everything, market.creator_id)
+        someone_else = await uow.offers.hall(everything, market.creator_id + 1000)
+        home = await uow.offers.hall(OfferQuery(NOW, category="home"), market.creator_id)
+        amateur = await uow.offers.hall(
+            OfferQuery(NOW, video_types=frozenset({VideoType.AMATEUR_WITH_FILE})),
+            market.creator_id,
+        )
+        found = await uow.offers.get_many([invited.id or 0, market.offer_id, 999_999])
+
+    assert [e.offer_id for e in hall] == [in_home.id, invited.id, market.offer_id]
+    assert hall[1].seller_id == market.seller_id
+    assert hall[1].audience == invited.audience
+    assert [e.offer_id for e in someone_else] == [
+        blocked_offer.id,
+        in_home.id,
+        invited.id,
+        claimed.id,
+        market.offer_id,
+    ]
+    assert [e.offer_id for e in home] == [in_home.id]
+    assert amateur == []
+    assert found == {invited.id: invited, market.offer_id: market.offer}
+
+
 async def test_offers_by_seller_and_offers_due_to_end(database: Database) -> None:
     async with database.unit_of_work() as uow:
         market = await stock_marketplace(uow)

@@ -9,11 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from core.domain.common import Platform
 from core.notices import Notice, NoticeTemplate
 from storage.unit_of_work import Database
+from tests.contract.conftest import postgres_only
 from tests.contract.factories import NOW, creator, order, seller, stock_marketplace
 
 
@@ -172,3 +173,74 @@ async def test_a_unit_of_work_cannot_be_entered_twice(database: Database) -> Non
     async with uow:
         with pytest.raises(RuntimeError):
             await uow.__aenter__()
+
+
+async def test_a_read_only_unit_of_work_refuses_changes(database: Database) -> None:
+    async with database.read_unit_of_work() as uow:
+        with pytest.raises(RuntimeError, match="read-only"):
+            await uow.members.add(creator())
+        with pytest.raises(RuntimeError, match="nothing to commit"):
+            await uow.commit()
+
+    async with database.unit_of_work() as uow:
+        assert await uow.members.creators_after(0, 10) == []
+
+
+async def test_a_member_is_read_once_per_unit_of_work(database: Database) -> None:
+    async with database.unit_of_work() as uow:
+        await uow.members.add(creator())
+        await uow.commit()
+
+    async with database.read_unit_of_work() as uow:
+        by_account = await uow.members.by_identity(Platform.TELEGRAM, "1001")
+        assert by_account is not None
+        assert by_account.id is not None
+        with counting_statements(database) as again:
+            by_id = await uow.members.get(by_account.id)
+    assert by_id is by_account
+    assert again == []
+
+
+async def test_reading_never_waits_for_a_writer(database: Database) -> None:
+    async with database.unit_of_work() as uow:
+        await uow.members.add(creator())
+        await uow.commit()
+
+    async with database.unit_of_work() as writer:
+        await writer.members.add(creator("Bob", user_id="2002"))  # holds the write lock
+        async with database.read_unit_of_work() as reader:
+            # Sees what was committed, not the writer's change in progress; no waiting.
+            found = await reader.members.creators_after(0, 10)
+        assert [m.display_name for m in found] == ["Ada"]
+        await writer.commit()
+
+    async with database.read_unit_of_work() as reader:
+        assert len(await reader.members.creators_after(0, 10)) == 2
+
+
+@postgres_only
+async def test_a_connection_closed_by_the_server_while_idle_is_replaced(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.database
+
+    async with database.read_unit_of_work() as uow:
+        pid = (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    async with database.read_unit_of_work() as uow:
+        # Handed out again at once: the same connection, not checked (no round trip).
+        with counting_statements(database) as statements:
+            same = (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    assert same == pid
+    assert len(statements) == 1
+
+    other = Database.connect(database.engine.url.render_as_string(False), database.clock)
+    try:
+        async with other.read_unit_of_work() as uow:
+            await uow.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await other.dispose()
+    monkeypatch.setattr(storage.database, "PING_AFTER_IDLE_SECONDS", 0.0)
+
+    async with database.read_unit_of_work() as uow:
+        fresh = (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    assert fresh != pid
