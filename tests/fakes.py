@@ -251,7 +251,7 @@ class FakeOffers(_Repo):
         claimed = {o.offer_id for o in self.data.orders.values() if o.creator_id == creator_id}
         blocking = {i for i, s in self.data.sellers.items() if creator_id in s.blocked}
         return [
-            HallEntry(o.id, o.seller_id, o.audience)
+            HallEntry(o.id, o.seller_id, None if o.audience.public else o.audience)
             for o in await self.live(query)
             if o.id is not None and o.id not in claimed and o.seller_id not in blocking
         ]

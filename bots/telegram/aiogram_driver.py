@@ -37,8 +37,6 @@ from aiogram.types import (
     BotCommandScopeChat,
     BotCommandScopeDefault,
     CallbackQuery,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
     Message,
     Update,
 )
@@ -93,17 +91,37 @@ def _error(error: Exception) -> DeliveryError:
     return TemporaryFailure(type(error).__name__)
 
 
-def _preview(message: TelegramMessage) -> LinkPreviewOptions:
-    if message.preview_url:
-        return LinkPreviewOptions(
-            url=message.preview_url, prefer_large_media=True, show_above_text=True
-        )
-    return LinkPreviewOptions(is_disabled=True)
+class SendHtml(TelegramMethod[dict[str, Any]]):
+    """``sendMessage`` with collabbot's HTML text and inline keyboard as Bot API JSON.
+
+    collabbot builds its keyboards as JSON already (:mod:`bots.telegram.render`); aiogram's
+    own ``SendMessage`` would turn every button into a model, serialise it back, and parse
+    the message Telegram echoes into models again — work nobody reads. Errors are raised
+    exactly as for aiogram's methods.
+    """
+
+    __returning__ = dict[str, Any]
+    __api_method__ = "sendMessage"
+
+    chat_id: int | str
+    text: str
+    parse_mode: str = "HTML"
+    reply_markup: dict[str, Any] | None = None
+    link_preview_options: dict[str, Any] | None = None
 
 
-def _markup(message: TelegramMessage) -> InlineKeyboardMarkup | None:
-    markup = message.reply_markup()
-    return InlineKeyboardMarkup.model_validate(markup) if markup else None
+class EditHtml(TelegramMethod[dict[str, Any] | bool]):
+    """``editMessageText``, as :class:`SendHtml`."""
+
+    __returning__ = dict[str, Any] | bool
+    __api_method__ = "editMessageText"
+
+    chat_id: int | str
+    message_id: int
+    text: str
+    parse_mode: str = "HTML"
+    reply_markup: dict[str, Any] | None = None
+    link_preview_options: dict[str, Any] | None = None
 
 
 class AiogramApi:
@@ -115,26 +133,28 @@ class AiogramApi:
 
     async def send_message(self, chat_id: str, message: TelegramMessage) -> str:
         try:
-            sent = await self.bot.send_message(
-                chat_id,
-                message.text,
-                parse_mode="HTML",
-                reply_markup=_markup(message),
-                link_preview_options=_preview(message),
+            sent = await self.bot(
+                SendHtml(
+                    chat_id=chat_id,
+                    text=message.text,
+                    reply_markup=message.reply_markup(),
+                    link_preview_options=message.link_preview_options(),
+                )
             )
         except TelegramAPIError as error:
             raise _error(error) from None
-        return str(sent.message_id)
+        return str(sent["message_id"])
 
     async def edit_message(self, chat_id: str, message_id: str, message: TelegramMessage) -> None:
         try:
-            await self.bot.edit_message_text(
-                text=message.text,
-                chat_id=chat_id,
-                message_id=int(message_id),
-                parse_mode="HTML",
-                reply_markup=_markup(message),
-                link_preview_options=_preview(message),
+            await self.bot(
+                EditHtml(
+                    chat_id=chat_id,
+                    message_id=int(message_id),
+                    text=message.text,
+                    reply_markup=message.reply_markup(),
+                    link_preview_options=message.link_preview_options(),
+                )
             )
         except TelegramAPIError as error:
             raise _error(error) from None

@@ -25,6 +25,12 @@ class TelegramMessage:
     def reply_markup(self) -> dict[str, Any] | None:
         return {"inline_keyboard": self.keyboard} if self.keyboard else None
 
+    def link_preview_options(self) -> dict[str, Any]:
+        """The preview image above the text, or no preview at all (Bot API JSON)."""
+        if self.preview_url:
+            return {"url": self.preview_url, "prefer_large_media": True, "show_above_text": True}
+        return {"is_disabled": True}
+
 
 async def render(outbound: Outbound, codec: ActionCodec) -> list[TelegramMessage]:
     """The messages to send for ``outbound`` (more than one when text or buttons overflow)."""

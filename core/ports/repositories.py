@@ -94,7 +94,8 @@ class HallEntry:
 
     offer_id: int
     seller_id: int
-    audience: Audience
+    audience: Audience | None
+    """Who may claim it; ``None`` when anyone may (a public offer)."""
 
 
 class OfferRepository(Protocol):

@@ -248,7 +248,7 @@ async def offer_hall(
         # Claimed offers and blocking sellers are left out by the query; the audience is
         # checked here; whole offers are read for the page shown only.
         entries = await uow.offers.hall(query, member.id)
-        entries = [e for e in entries if e.audience.admits(profile)]
+        entries = [e for e in entries if e.audience is None or e.audience.admits(profile)]
         total = len(entries)
         pages = max(1, math.ceil(total / size))
         current = min(max(1, page), pages)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, bindparam, exists, func, select
+from sqlalchemy import RowMapping, Select, bindparam, case, exists, func, null, select
 
 from core.domain.common import Money
 from core.domain.offers import (
@@ -29,7 +29,12 @@ orders = table_of(OrderRow)
 blocks = table_of(SellerBlockRow)
 
 _HALL = (
-    select(offers.c.id, offers.c.seller_id, offers.c.audience)
+    select(
+        offers.c.id,
+        offers.c.seller_id,
+        # Public offers (most) need no audience check: their document is not even sent.
+        case((offers.c.audience["public"].as_boolean(), null()), else_=offers.c.audience),
+    )
     .where(
         offers.c.state == OfferState.LIVE.value,
         offers.c.application_deadline > bindparam("now"),
@@ -89,7 +94,10 @@ class SqlOfferRepository(TrackingRepository):
             statement = _HALL_IN_CATEGORY
             params["category"] = query.category
         result = await self._execute(statement, params, what="offers")
-        return [HallEntry(row[0], row[1], _audience(row[2])) for row in result]
+        return [
+            HallEntry(row[0], row[1], None if row[2] is None else _audience(row[2]))
+            for row in result
+        ]
 
     async def by_seller(
         self, seller_id: int, states: frozenset[OfferState] | None = None

@@ -144,6 +144,7 @@ async def test_the_hall_leaves_out_claimed_offers_and_blocking_sellers(
     assert [e.offer_id for e in hall] == [in_home.id, invited.id, market.offer_id]
     assert hall[1].seller_id == market.seller_id
     assert hall[1].audience == invited.audience
+    assert hall[0].audience is None  # public: anyone may claim it
     assert [e.offer_id for e in someone_else] == [
         blocked_offer.id,
         in_home.id,
