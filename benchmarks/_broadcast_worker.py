@@ -43,7 +43,6 @@ async def main(args: argparse.Namespace) -> None:
         redis_url=args.redis_url or None,
         telegram_token=args.token,
         telegram_api_url=args.api_url,
-        telegram_driver=args.driver,
         secret_key="benchmark-broadcast-secret-0123456789",
         log_level="WARNING",
         dispatch_interval_seconds=args.interval,
@@ -96,7 +95,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-url", default="")
     parser.add_argument("--api-url", required=True)
     parser.add_argument("--token", required=True)
-    parser.add_argument("--driver", default="ptb")
     parser.add_argument("--cap", type=int, choices=(30, 1000), required=True)
     parser.add_argument("--namespace", required=True)
     parser.add_argument("--interval", type=float, default=0.1)

@@ -64,7 +64,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--redis-url", default=DEFAULT_REDIS_URL, help="shared limits (PostgreSQL, or 2 workers)"
     )
-    p.add_argument("--driver", choices=("ptb", "aiogram"), default="ptb")
     p.add_argument("--batch", type=int, default=0, help="dispatcher batch (0: product default)")
     p.add_argument(
         "--concurrency", type=int, default=0, help="dispatcher concurrency (0: product default)"
@@ -154,6 +153,75 @@ async def outbox_states(mp: Any) -> dict[str, int]:
 # --- the workers -----------------------------------------------------------------------------
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def servers_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL and Redis servers' processes."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.find("(") + 1 : text.rfind(")")]
+        if name in ("postgres", "redis-server"):
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, all cores."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / TICKS, sum(values) / TICKS
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    sent: int
+    workers: float
+    here: float
+    servers: float
+    busy: float
+    total: float
+
+
+def cpu_while_sending(samples: list[CpuSample], recipients: int) -> list[tuple[str, str]]:
+    """CPU per accepted send between 5 % and 95 % of the sends, by process."""
+    inside = [x for x in samples if TRIM * recipients <= x.sent <= (1 - TRIM) * recipients]
+    if len(inside) < 2 or inside[-1].sent == inside[0].sent:
+        return [("CPU while sending", "too few samples")]
+    first, last = inside[0], inside[-1]
+    sends = last.sent - first.sent
+    cores = os.cpu_count() or 1
+    wall = (last.total - first.total) / cores
+    per = lambda seconds: f"{1000 * seconds / sends:.2f} ms"  # noqa: E731
+    share = lambda seconds: f"{100 * seconds / wall:.0f} %" if wall else "-"  # noqa: E731
+    workers, here = last.workers - first.workers, last.here - first.here
+    servers = last.servers - first.servers
+    others = (last.busy - first.busy) - workers - here - servers
+    return [
+        ("CPU per send while sending", f"workers {per(workers)}, fake server {per(here)}, "
+                                       f"PostgreSQL + Redis {per(servers)}"),
+        ("CPU load while sending", f"workers {share(workers)}, fake server {share(here)}, "
+                                   f"PostgreSQL + Redis {share(servers)}, anything else "
+                                   f"{share(others)} of one core; machine "
+                                   f"{100 * (last.busy - first.busy) / (wall * cores):.0f} % "
+                                   f"of {cores} cores"),
+    ]  # fmt: skip
+
+
 def vm_hwm_kb(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -207,7 +275,7 @@ async def start_worker(
     command = [
         sys.executable, "-m", "benchmarks._broadcast_worker",
         "--database-url", url, "--redis-url", redis, "--api-url", tg.base_url,
-        "--token", tg.token, "--driver", args.driver, "--cap", str(args.cap),
+        "--token", tg.token, "--cap", str(args.cap),
         "--namespace", namespace, "--lease", str(args.lease),
         "--batch", str(args.batch), "--concurrency", str(args.concurrency),
     ]  # fmt: skip
@@ -304,6 +372,7 @@ async def run(args: argparse.Namespace) -> None:
 
             started = time.monotonic()
             cpu_before = cpu_seconds()
+            samples: list[CpuSample] = []
             expanding = asyncio.create_task(expand_due_broadcasts(mp))
             last_count, last_change, outcome = -1, started, "all delivered"
             while True:
@@ -314,6 +383,10 @@ async def run(args: argparse.Namespace) -> None:
                         outcome = f"a worker exited with {w.process.returncode}"
                 sent = sum(1 for c in tg.calls_to("sendMessage") if c.ok)
                 now = time.monotonic()
+                workers_cpu = sum(process_cpu(w.process.pid) for w in workers)
+                samples.append(
+                    CpuSample(sent, workers_cpu, cpu_seconds(), servers_cpu(), *machine_cpu())
+                )
                 if sent != last_count:
                     last_count, last_change = sent, now
                     log(f"  {now - started:6.1f} s: {sent} sent, {tg.throttled} 429s")
@@ -364,7 +437,7 @@ async def run(args: argparse.Namespace) -> None:
     rows = [
         ("recipients", f"{args.recipients}"),
         ("cap", f"{args.cap}/s" + (" (paid broadcasts)" if args.cap == 1000 else "")),
-        ("workers", f"{args.workers} ({args.database}, limits in {limits}, {args.driver})"),
+        ("workers", f"{args.workers} ({args.database}, limits in {limits})"),
         ("outcome", outcome),
         ("queued by expansion", "not finished" if queued is None else f"{queued}"),
         ("elapsed", f"{elapsed:.1f} s (expansion start → last send)"),
@@ -386,6 +459,7 @@ async def run(args: argparse.Namespace) -> None:
         ("CPU per sendMessage call", f"workers {per_send(worker_cpu)} "
                                      f"(whole run, startup included), this process "
                                      f"{per_send(cpu_here)} (fake server, expansion, polling)"),
+        *cpu_while_sending(samples, args.recipients),
         ("peak RSS, this process", f"{parent_mb:.0f} MB (fake server + seeding; not a target)"),
     ]  # fmt: skip
     print(f"\nBroadcast rate — {args.recipients} recipients, cap {args.cap}/s, "

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import importlib
 import logging
 import secrets
 import signal
@@ -365,13 +364,13 @@ async def sending_channels(
     """
     channels: dict[Platform, Channel] = {}
     if settings.telegram_token is not None and Platform.TELEGRAM not in skip:
-        from bots.telegram.bridge import TelegramChannel
+        from bots.telegram.notice_sender import TelegramNoticeSender
 
-        driver = importlib.import_module(f"bots.telegram.{settings.telegram_driver}_driver")
-        bot = driver.make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
-        opened.push_async_callback(driver.close_bot, bot)
-        await driver.open_bot(bot)
-        channels[Platform.TELEGRAM] = TelegramChannel(driver.Api(bot), engine.codec)
+        token = settings.telegram_token.get_secret_value()
+        sender = TelegramNoticeSender(token, settings.telegram_api_url, engine.codec)
+        opened.push_async_callback(sender.close)
+        await sender.open()
+        channels[Platform.TELEGRAM] = sender
     if settings.whatsapp_token is not None and Platform.WHATSAPP not in skip:
         from bots.whatsapp.service import WhatsAppService
 

@@ -18,6 +18,13 @@ what happened:
   and jitter, and dead after ``max_attempts`` failed attempts. Dead notices are listed by
   ``dead_letters`` and can be queued again with ``revive``.
 
+A round claims a batch, reads every recipient in it with one query and each broadcast it
+announces once (:class:`~core.conversations.notice_messages.BatchAnnouncements`), and serves
+up to ``concurrency`` recipients at once, so the rate limiter, not round trips to the
+database, paces the sending. Outcomes are group-committed (:mod:`notifications.recording`).
+With fast platforms (a cap of 100 a second or more) two rounds overlap, so one is claiming
+while the other still sends.
+
 A crash between sending and recording can send the notices in flight once more, after their
 lease runs out; a crash anywhere else loses and repeats nothing. Notices without a recipient
 (an offer's invitations to an audience) are never claimed here: they wait, pending, for the
@@ -32,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import random
 import re
@@ -41,7 +49,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.conversations.messages import Outbound
-from core.conversations.notice_messages import render_notice
+from core.conversations.notice_messages import BatchAnnouncements, render_notice
 from core.domain.common import Platform
 from core.domain.members import Member
 from core.notices import OPTIONAL_TEMPLATES
@@ -51,6 +59,7 @@ from core.services import Actor, Marketplace
 from core.services.reachability import mark_unreachable, notice_recipient
 from notifications.metrics import notice_failed, notice_sent, rate_limit_wait
 from notifications.rate_limits import NoSlot, SendingRates
+from notifications.recording import Dead, OutcomeLedger, Sent, Settled, Wait
 
 __all__ = ["INTERVAL_ENV", "Backoff", "Dispatcher", "describe_error"]
 
@@ -60,6 +69,8 @@ INTERVAL_ENV = "COLLABBOT_DISPATCH_INTERVAL_SECONDS"
 REDIS_ENV = "COLLABBOT_REDIS_URL"
 DEFAULT_INTERVAL = 1.0
 LIMITER_DOWN_WAIT = 5.0
+FAST_PLATFORM = 100.0
+"""Messages a second from which two rounds overlap (claiming while the other sends)."""
 SYSTEM = Actor.system()
 
 _PERSONAL = re.compile(
@@ -93,36 +104,14 @@ class Backoff:
 
 
 @dataclass(frozen=True, slots=True)
-class _Sent:
-    channel: str | None  # None: nothing needed sending
-
-    @property
-    def kind(self) -> str:
-        return "sent" if self.channel else "skipped"
-
-
-@dataclass(frozen=True, slots=True)
-class _Wait:
-    seconds: float
-    error: str
-    failed: bool = False
-    kind: str = "throttled"
-
-
-@dataclass(frozen=True, slots=True)
 class _Failed:
     error: str
     final: bool = False  # retrying cannot help: dead at once
 
 
-@dataclass(frozen=True, slots=True)
-class _Dead:
-    error: str
-    kind: str = "dead"
-
-
-_Outcome = _Sent | _Wait | _Failed | _Dead
-RELEASED = _Wait(0.0, "Released: not started within the lease", kind="released")
+_Outcome = Sent | Wait | _Failed | Dead
+RELEASED = Wait(0.0, "Released: not started within the lease", kind="released")
+Members = Mapping[int, Member]
 
 
 def _interval_from_environment() -> float:
@@ -139,10 +128,15 @@ class Dispatcher:
     """Delivers due notices through ``channels`` (one per platform configured here).
 
     ``lease`` is how long a claimed batch stays this dispatcher's before another may take
-    it over; it must comfortably cover a batch, rate-limit waits included. ``concurrency``
-    recipients are served at once. ``rates`` defaults to the platforms' limits, shared
-    through Redis when ``COLLABBOT_REDIS_URL`` is set; ``interval`` (seconds between looks
-    when idle) defaults to ``COLLABBOT_DISPATCH_INTERVAL_SECONDS`` or 1.
+    it over; it must comfortably cover a batch, rate-limit waits included. ``rates``
+    defaults to the platforms' limits, shared through Redis when ``COLLABBOT_REDIS_URL`` is
+    set; ``interval`` (seconds between looks when idle) defaults to
+    ``COLLABBOT_DISPATCH_INTERVAL_SECONDS`` or 1.
+
+    ``batch`` (notices claimed per round), ``concurrency`` (recipients served at once) and
+    ``lanes`` (rounds under way at once) follow from the fastest cap among ``channels``
+    unless given: 50, 8 and 1 up to Telegram's 30 a second; half a second's worth, a tenth
+    of a second's worth and 2 at Telegram's 1000 a second for paid broadcasts.
     """
 
     def __init__(
@@ -151,34 +145,39 @@ class Dispatcher:
         channels: Mapping[Platform, Channel],
         *,
         lease: timedelta = timedelta(seconds=60),
-        batch: int = 50,
+        batch: int | None = None,
         max_attempts: int = 8,
         backoff: Backoff | None = None,
         rates: SendingRates | None = None,
         interval: float | None = None,
-        concurrency: int = 8,
+        concurrency: int | None = None,
+        lanes: int | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if batch < 1 or max_attempts < 1 or concurrency < 1:
-            raise ValueError("batch, max_attempts and concurrency must be at least 1")
+        self._owns_rates = rates is None
+        self.rates = rates or SendingRates.shared(os.environ.get(REDIS_ENV) or None)
+        fastest = max((self.rates.per_second(p) or 0.0 for p in channels), default=0.0)
+        self.batch = batch if batch is not None else _within(fastest / 2, 50, 500)
+        self.concurrency = concurrency if concurrency is not None else _within(fastest / 10, 8, 200)
+        self.lanes = lanes if lanes is not None else (2 if fastest >= FAST_PLATFORM else 1)
+        if min(self.batch, self.concurrency, self.lanes, max_attempts) < 1:
+            raise ValueError("batch, max_attempts, concurrency and lanes must be at least 1")
         if lease <= timedelta(0):
             raise ValueError("the lease must be positive")
         self.mp = mp
         self.channels = dict(channels)
         self.lease = lease
-        self.batch = batch
         self.max_attempts = max_attempts
         self.backoff = backoff or Backoff()
-        self._owns_rates = rates is None
-        self.rates = rates or SendingRates.shared(os.environ.get(REDIS_ENV) or None)
         self.interval = interval if interval is not None else _interval_from_environment()
-        self.concurrency = concurrency
         self.rng = rng or random.Random()  # noqa: S311 — jitter, not secrecy
         self.counts: Counter[str] = Counter()
         """Notices so far by outcome: ``sent``, ``skipped`` (nothing to send, or opted out),
         ``throttled`` (the platform said 429), ``paced`` (no rate-limit slot in time),
         ``retried`` (failed, will retry), ``dead``, ``released`` (handed back unsent); and
         ``unreachable``: chat accounts marked unreachable."""
+        self._gate = asyncio.Semaphore(self.concurrency)
+        self._ledger = OutcomeLedger(mp)
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -189,17 +188,22 @@ class Dispatcher:
         notices it had claimed are taken up again when their lease runs out.
         """
         try:
-            while not stop.is_set():
-                try:
-                    handled = await self.run_once()
-                except Exception:
-                    logger.exception("a round of notice delivery failed; trying again")
-                    handled = 0
-                if handled == 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.interval)
+            async with asyncio.TaskGroup() as lanes:
+                for _ in range(self.lanes):
+                    lanes.create_task(self._lane(stop))
         finally:
             await self.close()
+
+    async def _lane(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:
+                logger.exception("a round of notice delivery failed; trying again")
+                handled = 0
+            if handled == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.interval)
 
     async def close(self) -> None:
         """Release the rate-limit storage, if this dispatcher made it."""
@@ -216,23 +220,44 @@ class Dispatcher:
         claimed = await self.mp.transaction(claim)
         if not claimed:
             return 0
-        gate = asyncio.Semaphore(self.concurrency)
+        by_recipient = _by_recipient(claimed)
+        announcements = BatchAnnouncements()
+        members: Members | None = None
+        try:
+            members = await self._recipients(by_recipient)
+            await announcements.load(self.mp, claimed)
+        except Exception as error:
+            # Each notice reads what it needs itself then, and fails on its own if it must.
+            logger.warning("reading a batch's recipients failed: %s", type(error).__name__)
 
         async def serve(groups: list[list[OutboxEntry]]) -> None:
-            async with gate:
-                await self._serve_recipient(groups)
+            async with self._gate:
+                await self._serve_recipient(groups, members, announcements)
 
         async with asyncio.TaskGroup() as tasks:
-            for groups in _by_recipient(claimed).values():
+            for groups in by_recipient.values():
                 tasks.create_task(serve(groups))
         return len(claimed)
 
-    async def _serve_recipient(self, groups: list[list[OutboxEntry]]) -> None:
+    async def _recipients(self, by_recipient: Mapping[int, object]) -> Members:
+        """Every recipient of a batch, read at once (one missing is gone)."""
+
+        async def work(uow: AbstractUnitOfWork) -> Members:
+            return await uow.members.get_many(by_recipient)
+
+        return await self.mp.read(work)
+
+    async def _serve_recipient(
+        self,
+        groups: list[list[OutboxEntry]],
+        members: Members | None,
+        announcements: BatchAnnouncements,
+    ) -> None:
         """One person's notices, in order; after one that is not delivered the rest wait."""
         for index, group in enumerate(groups):
-            outcome = await self._attempt(group)
+            outcome = await self._attempt(group, members, announcements)
             await self._record(group, outcome)
-            if not isinstance(outcome, _Sent):
+            if not isinstance(outcome, Sent):
                 rest = [entry for later in groups[index + 1 :] for entry in later]
                 if rest:
                     await self._record(rest, RELEASED)
@@ -240,9 +265,14 @@ class Dispatcher:
 
     # --- one delivery ---------------------------------------------------------------------
 
-    async def _attempt(self, group: list[OutboxEntry]) -> _Outcome:
+    async def _attempt(
+        self,
+        group: list[OutboxEntry],
+        members: Members | None,
+        announcements: BatchAnnouncements,
+    ) -> _Outcome:
         try:
-            return await self._deliver(group)
+            return await self._deliver(group, members, announcements)
         except Exception as error:
             # A bug or an outage while preparing this notice: retry it like any failure,
             # so one bad notice cannot stop the others.
@@ -255,17 +285,25 @@ class Dispatcher:
             )
             return _Failed(describe_error(error))
 
-    async def _deliver(self, group: list[OutboxEntry]) -> _Outcome:
+    async def _deliver(
+        self,
+        group: list[OutboxEntry],
+        members: Members | None,
+        announcements: BatchAnnouncements,
+    ) -> _Outcome:
         head = group[0]
         assert head.recipient_id is not None, "claim never hands out audience notices"
-        member = await notice_recipient(self.mp, SYSTEM, head.recipient_id)
+        if members is not None:
+            member = members.get(head.recipient_id)
+        else:
+            member = await notice_recipient(self.mp, SYSTEM, head.recipient_id)
         if member is None:
             return _Failed("NoRecipient: the member no longer exists", final=True)
         if head.template in OPTIONAL_TEMPLATES and _opted_out(member):
-            return _Sent(None)
-        message = await render_notice(self.mp, group, member)
+            return Sent(None)
+        message = await render_notice(self.mp, group, member, batch=announcements)
         if message is None:
-            return _Sent(None)
+            return Sent(None)
         return await self._send(group, member, message)
 
     async def _send(self, group: list[OutboxEntry], member: Member, message: Outbound) -> _Outcome:
@@ -285,14 +323,14 @@ class Dispatcher:
                 waited = await self.rates.wait_for_slot(identity.platform, identity.chat_id)
             except NoSlot as busy:
                 rate_limit_wait(identity.platform.value, busy.seconds, "limiter")
-                return _Wait(busy.seconds, describe_error(busy), kind="paced")
+                return Wait(busy.seconds, describe_error(busy), kind="paced")
             except Exception as error:
                 # The shared limiter (Redis) is away: wait for it rather than send unpaced,
                 # and do not count it against the notice.
                 logger.warning(
                     "no sending slot: the rate limiter failed (%s)", type(error).__name__
                 )
-                return _Wait(LIMITER_DOWN_WAIT, describe_error(error), kind="paced")
+                return Wait(LIMITER_DOWN_WAIT, describe_error(error), kind="paced")
             if waited:
                 rate_limit_wait(identity.platform.value, waited, "limiter")
             if not self._lease_left(lease_end):
@@ -307,16 +345,19 @@ class Dispatcher:
                 continue
             except RetryLater as wait:
                 rate_limit_wait(identity.platform.value, wait.seconds, "platform")
-                return _Wait(wait.seconds, describe_error(wait))
+                return Wait(wait.seconds, describe_error(wait))
             except Exception:
                 notice_failed(identity.platform.value)
                 raise
             notice_sent(identity.platform.value)
-            return _Sent(identity.platform.value)
+            return Sent(identity.platform.value)
         return _Failed(last_refusal or "Unreachable: no reachable chat account", final=True)
 
     async def _unreachable(self, member: Member, platform: Platform, chat_id: str) -> None:
         assert member.id is not None
+        identity = member.identity_on(platform)
+        if identity is not None and identity.chat_id == chat_id:
+            identity.reachable = False  # the member's later notices in this batch skip it
         if await mark_unreachable(self.mp, SYSTEM, member.id, platform, chat_id):
             self.counts["unreachable"] += 1
             logger.info("member %s is not reachable on %s any more", member.id, platform.value)
@@ -328,37 +369,28 @@ class Dispatcher:
     # --- recording the outcome ------------------------------------------------------------
 
     async def _record(self, group: Sequence[OutboxEntry], outcome: _Outcome) -> None:
-        ids = [entry.id for entry in group]
-        now = self.mp.clock.now()
         settled = self._settle(group, outcome)
-
-        async def write(uow: AbstractUnitOfWork) -> None:
-            match settled:
-                case _Sent(channel=channel):
-                    await uow.outbox.mark_sent(ids, now, channel)
-                case _Wait(seconds=seconds, error=error, failed=failed):
-                    at = now + timedelta(seconds=max(0.0, seconds))
-                    await uow.outbox.retry(ids, at, error, failed=failed)
-                case _Dead(error=error):
-                    await uow.outbox.dead(ids, error)
-
-        await self.mp.transaction(write)
-        self.counts[settled.kind] += len(ids)
-        if isinstance(settled, _Dead) or (isinstance(settled, _Wait) and settled.failed):
+        await self._ledger.record([entry.id for entry in group], settled)
+        self.counts[settled.kind] += len(group)
+        if isinstance(settled, Dead) or (isinstance(settled, Wait) and settled.failed):
             head = group[0]
-            log = logger.warning if isinstance(settled, _Dead) else logger.info
-            verdict = "given up" if isinstance(settled, _Dead) else "will be retried"
+            log = logger.warning if isinstance(settled, Dead) else logger.info
+            verdict = "given up" if isinstance(settled, Dead) else "will be retried"
             log("notice %s (%s) %s: %s", head.id, head.template.value, verdict, settled.error)
 
-    def _settle(self, group: Sequence[OutboxEntry], outcome: _Outcome) -> _Sent | _Wait | _Dead:
+    def _settle(self, group: Sequence[OutboxEntry], outcome: _Outcome) -> Settled:
         """A failure becomes a retry with backoff, or dead once attempts run out."""
         if not isinstance(outcome, _Failed):
             return outcome
         failures = max(entry.attempts for entry in group) + 1
         if outcome.final or failures >= self.max_attempts:
-            return _Dead(outcome.error)
+            return Dead(outcome.error)
         delay = self.backoff.delay(failures, self.rng)
-        return _Wait(delay, outcome.error, failed=True, kind="retried")
+        return Wait(delay, outcome.error, failed=True, kind="retried")
+
+
+def _within(value: float, low: int, high: int) -> int:
+    return max(low, min(high, math.ceil(value)))
 
 
 def _opted_out(member: Member) -> bool:

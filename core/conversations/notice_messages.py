@@ -2,12 +2,14 @@
 
 The outbox stores ids only; here the dispatcher's notice becomes a message, looking up the
 order, offer and product as they are now. Seller notices with the same digest key (new
-applications for one offer) are sent as one message.
+applications for one offer) are sent as one message. An announcement reads the same for
+every creator with the same language, so a batch of them (:class:`BatchAnnouncements`)
+reads its broadcast once and builds each language's message once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from core.conversations.actions import Action
@@ -22,7 +24,7 @@ from core.domain.members import Member
 from core.notices import NoticeTemplate as T
 from core.ports.repositories import OutboxEntry
 from core.services import Actor, Marketplace, OrderView, offer_card, order_view
-from core.services.broadcasts import announcement
+from core.services.broadcasts import announcement, announcements
 from core.services.members import member_name
 
 SYSTEM = Actor.system()
@@ -43,21 +45,67 @@ def _button(label: str, code: str, *ids: int) -> Choice:
     return Choice(label, action=Action(code, tuple(ids)))
 
 
+class BatchAnnouncements:
+    """The announcements of one batch of notices: each broadcast read once (:meth:`load`),
+    and its message built once per language and shared by every recipient.
+
+    A broadcast cancelled after the batch was loaded still reaches the rest of the batch,
+    as notices a dispatcher holds are left to it when a broadcast is cancelled.
+    """
+
+    def __init__(self) -> None:
+        self._broadcasts: dict[int, Broadcast | None] = {}
+        self._messages: dict[tuple[int, str], Outbound | None] = {}
+
+    async def load(self, mp: Marketplace, entries: Iterable[OutboxEntry]) -> None:
+        """Read the broadcasts the announcements among ``entries`` are about."""
+        wanted = {
+            int(entry.params["broadcast_id"])
+            for entry in entries
+            if entry.template is T.ANNOUNCEMENT and "broadcast_id" in entry.params
+        }
+        self._broadcasts.update(await announcements(mp, wanted - self._broadcasts.keys()))
+
+    def knows(self, broadcast_id: int) -> bool:
+        return broadcast_id in self._broadcasts
+
+    def message(self, broadcast_id: int, language: str) -> Outbound | None:
+        """The announcement in ``language`` (``None`` when the broadcast is gone or
+        cancelled); the broadcast must have been loaded."""
+        key = (broadcast_id, language)
+        if key not in self._messages:
+            broadcast = self._broadcasts[broadcast_id]
+            self._messages[key] = _announcement_or_none(translator(language), broadcast)
+        return self._messages[key]
+
+
+def _announcement_or_none(t: Translator, broadcast: Broadcast | None) -> Outbound | None:
+    if broadcast is None or broadcast.state is BroadcastState.CANCELLED:
+        return None  # a cancelled broadcast reaches nobody more
+    return announcement_message(t, broadcast)
+
+
 async def render_notice(
-    mp: Marketplace, entries: Sequence[OutboxEntry], member: Member
+    mp: Marketplace,
+    entries: Sequence[OutboxEntry],
+    member: Member,
+    *,
+    batch: BatchAnnouncements | None = None,
 ) -> Outbound | None:
     """The message for one notice (or one digest of several); ``None`` when what it was about
-    is gone, so there is nothing left to say."""
-    t = translator(member.language)
+    is gone, so there is nothing left to say. An announcement whose broadcast ``batch`` has
+    loaded is taken from there."""
     entry = entries[0]
-    b = _button
     params = entry.params
+    if entry.template is T.ANNOUNCEMENT:
+        broadcast_id = int(params["broadcast_id"])
+        if batch is not None and batch.knows(broadcast_id):
+            return batch.message(broadcast_id, member.language)
+        broadcast = await announcement(mp, broadcast_id)
+        return _announcement_or_none(translator(member.language), broadcast)
+    t = translator(member.language)
+    b = _button
     try:
-        if entry.template is T.ANNOUNCEMENT:
-            broadcast = await announcement(mp, int(params["broadcast_id"]))
-            if broadcast is None or broadcast.state is BroadcastState.CANCELLED:
-                return None  # a cancelled broadcast reaches nobody more
-            return announcement_message(t, broadcast)
         if "order_id" in params:
             view = await order_view(mp, SYSTEM, int(params["order_id"]))
             return await _order_notice(mp, t, b, entry.template, view, entries)

@@ -17,6 +17,7 @@ below) are put into words by the ``/broadcast`` screen.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -39,6 +40,7 @@ __all__ = [
     "BroadcastDraft",
     "BroadcastProgress",
     "announcement",
+    "announcements",
     "audience_of",
     "audience_size",
     "broadcast_progress",
@@ -345,7 +347,19 @@ async def announcement(mp: Marketplace, broadcast_id: int) -> Broadcast | None:
     async def work(uow: AbstractUnitOfWork) -> Broadcast | None:
         return await uow.broadcasts.get(broadcast_id)
 
-    return await mp.transaction(work)
+    return await mp.read(work)
+
+
+async def announcements(
+    mp: Marketplace, broadcast_ids: Iterable[int]
+) -> dict[int, Broadcast | None]:
+    """The broadcasts a batch of notices announces, read together (``None`` for one gone)."""
+    wanted = sorted(set(broadcast_ids))
+
+    async def work(uow: AbstractUnitOfWork) -> dict[int, Broadcast | None]:
+        return {broadcast_id: await uow.broadcasts.get(broadcast_id) for broadcast_id in wanted}
+
+    return await mp.read(work) if wanted else {}
 
 
 async def _progress(uow: AbstractUnitOfWork, broadcast: Broadcast) -> BroadcastProgress:

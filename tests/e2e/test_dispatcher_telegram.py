@@ -1,6 +1,7 @@
 """The dispatcher delivering notices through the real Telegram channel and client libraries
-(aiogram and python-telegram-bot) to the strict fake Bot API: messages arrive, a blocked bot
-marks the account unreachable, flood control is respected."""
+(aiogram and python-telegram-bot), and through the notice workers' own sender, to the strict
+fake Bot API: messages arrive, a blocked bot marks the account unreachable, flood control is
+respected."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from pathlib import Path
 import pytest
 
 from bots.telegram.bridge import TelegramChannel
+from bots.telegram.notice_sender import TelegramNoticeSender
 from core import services as s
 from core.conversations.actions import ActionCodec
 from core.domain.common import Platform
 from core.domain.members import ShippingAddress
 from core.domain.offers import VideoType
+from core.ports.channel import Channel
 from core.ports.clock import SystemClock
 from core.services import Actor, Marketplace, Policy
 from notifications.dispatcher import Dispatcher
@@ -46,15 +49,22 @@ async def tg() -> AsyncIterator[FakeTelegram]:
         yield fake
 
 
-@pytest.fixture(params=["aiogram", "ptb"])
-async def channel(
-    request: pytest.FixtureRequest, tg: FakeTelegram
-) -> AsyncIterator[TelegramChannel]:
-    """The production Telegram channel over one driver, talking to the fake."""
+@pytest.fixture(params=["aiogram", "ptb", "notice_sender"])
+async def channel(request: pytest.FixtureRequest, tg: FakeTelegram) -> AsyncIterator[Channel]:
+    """A production Telegram channel talking to the fake: over one driver (as the process
+    that answers people has it), or the notice workers' sender."""
+    codec = ActionCodec(b"e2e-dispatcher-secret-0123456789", MemoryKeyValueStore())
+    if request.param == "notice_sender":
+        sender = TelegramNoticeSender(tg.token, tg.base_url, codec)
+        await sender.open()
+        try:
+            yield sender
+        finally:
+            await sender.close()
+        return
     driver = importlib.import_module(f"bots.telegram.{request.param}_driver")
     bot = driver.make_bot(tg.token, tg.base_url)
     await driver.open_bot(bot)
-    codec = ActionCodec(b"e2e-dispatcher-secret-0123456789", MemoryKeyValueStore())
     try:
         yield TelegramChannel(driver.Api(bot), codec)
     finally:
@@ -131,12 +141,12 @@ async def dispatching(dispatcher: Dispatcher) -> AsyncIterator[Dispatcher]:
         await dispatcher.rates.close()
 
 
-def dispatcher_for(shop: Shop, channel: TelegramChannel, rates: SendingRates) -> Dispatcher:
+def dispatcher_for(shop: Shop, channel: Channel, rates: SendingRates) -> Dispatcher:
     return Dispatcher(shop.mp, {Platform.TELEGRAM: channel}, rates=rates, interval=0.05)
 
 
 async def test_a_notice_arrives_in_the_persons_chat(
-    tg: FakeTelegram, channel: TelegramChannel, shop: Shop
+    tg: FakeTelegram, channel: Channel, shop: Shop
 ) -> None:
     async with dispatching(dispatcher_for(shop, channel, SendingRates())):
         selected = await tg.user(ANA).wait_for_text("You were selected for Bamboo cutting board")
@@ -148,7 +158,7 @@ async def test_a_notice_arrives_in_the_persons_chat(
 
 
 async def test_a_person_who_blocked_the_bot_is_marked_unreachable(
-    tg: FakeTelegram, channel: TelegramChannel, shop: Shop
+    tg: FakeTelegram, channel: Channel, shop: Shop
 ) -> None:
     tg.block(ANA)
 
@@ -170,7 +180,7 @@ async def test_a_person_who_blocked_the_bot_is_marked_unreachable(
 
 
 async def test_a_429_from_telegram_is_honoured_and_the_notice_still_arrives(
-    tg: FakeTelegram, channel: TelegramChannel, shop: Shop
+    tg: FakeTelegram, channel: Channel, shop: Shop
 ) -> None:
     await s.record_shipment(shop.mp, shop.staff, shop.order_id, "ups", "1Z999AA10123456784")
     tg.limit(per_chat_per_second=1, global_per_second=None, group_per_minute=None)
@@ -199,7 +209,7 @@ async def test_a_429_from_telegram_is_honoured_and_the_notice_still_arrives(
 
 
 async def test_with_its_rate_limits_the_dispatcher_stays_under_flood_control(
-    tg: FakeTelegram, channel: TelegramChannel, shop: Shop
+    tg: FakeTelegram, channel: Channel, shop: Shop
 ) -> None:
     await s.record_shipment(shop.mp, shop.staff, shop.order_id, "ups", "1Z999AA10123456784")
     tg.limit(per_chat_per_second=1, global_per_second=30, group_per_minute=20)

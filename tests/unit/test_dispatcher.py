@@ -370,7 +370,7 @@ async def test_a_notice_that_cannot_be_rendered_is_retried_and_stores_only_the_e
     w = World()
     m = await Market(w).setup()
 
-    async def broken(*args: object) -> Outbound:
+    async def broken(*args: object, **kwargs: object) -> Outbound:
         raise KeyError("Ana Creator, 1 Main St, +15550100")
 
     monkeypatch.setattr(dispatching, "render_notice", broken)

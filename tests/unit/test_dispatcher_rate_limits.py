@@ -3,12 +3,16 @@ dispatcher waiting for them."""
 
 from __future__ import annotations
 
+import asyncio
+import bisect
+import itertools
 import secrets
 import time
 from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio
+from limits.aio.storage import MemoryStorage
 
 from core import services as s
 from core.domain.common import Platform
@@ -50,14 +54,79 @@ async def test_groups_have_their_own_per_minute_limit(rates: SendingRates) -> No
     assert 55 <= busy.value.seconds <= 61
 
 
-async def test_the_overall_limit_paces_a_platform() -> None:
-    limiter = SendingRates({Platform.DISCORD: PlatformRates("3/second")}, max_wait=0.2)
-    for chat_id in ("a", "b", "c"):
+async def test_the_overall_limit_spreads_a_platforms_messages_over_the_second() -> None:
+    limiter = SendingRates({Platform.DISCORD: PlatformRates("3/second")}, max_wait=2)
+    sent: list[float] = []
+    for chat_id in ("a", "b", "c", "d"):
         await limiter.wait_for_slot(Platform.DISCORD, chat_id)
+        sent.append(time.monotonic())
+    assert all(later - earlier >= 0.3 for earlier, later in itertools.pairwise(sent))
+    assert sent[3] - sent[0] >= 1.0  # never four within one second
+    limiter.max_wait = 0.1
     with pytest.raises(NoSlot):
-        await limiter.wait_for_slot(Platform.DISCORD, "d")
+        await limiter.wait_for_slot(Platform.DISCORD, "e")
     await limiter.wait_for_slot(Platform.WHATSAPP, "e")  # no limits set for it here
     await limiter.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def two_processes(request: pytest.FixtureRequest) -> list[SendingRates]:
+    """Two limiters counting in the same buckets, as two processes do through Redis."""
+    cap = {Platform.TELEGRAM: PlatformRates("200/second", "1/second")}
+    if request.param == "memory":
+        storage = MemoryStorage()
+        return [SendingRates(cap, storage=storage, max_wait=5) for _ in range(2)]
+    url = request.getfixturevalue("redis_url")
+    limiters = [SendingRates.shared(url, cap, max_wait=5) for _ in range(2)]
+    limiters[0].namespace = limiters[1].namespace = f"test-{secrets.token_hex(4)}"
+    return limiters
+
+
+async def test_two_processes_sharing_the_counters_use_the_cap_together_and_never_pass_it(
+    two_processes: list[SendingRates],
+) -> None:
+    taken: list[float] = []
+    chats = iter(range(10**6))
+
+    async def sender(limiter: SendingRates, until: float) -> None:
+        while time.monotonic() < until:
+            await limiter.wait_for_slot(Platform.TELEGRAM, str(next(chats)))
+            taken.append(time.monotonic())
+
+    until = time.monotonic() + 2.0
+    try:
+        async with asyncio.TaskGroup() as senders:
+            for limiter in two_processes:
+                for _ in range(40):
+                    senders.create_task(sender(limiter, until))
+    finally:
+        for limiter in two_processes:
+            await limiter.close()
+
+    taken.sort()
+    busiest = max(bisect.bisect_left(taken, at + 1.0) - i for i, at in enumerate(taken))
+    assert busiest <= 200
+    assert len(taken) >= 0.8 * 2 * 200  # the cap is used, not halved
+
+
+async def test_a_chat_taken_by_another_process_waits_while_the_others_go(
+    two_processes: list[SendingRates],
+) -> None:
+    one, other = two_processes
+    await one.wait_for_slot(Platform.TELEGRAM, "5001")
+    started = time.monotonic()
+
+    async def timed_slot(chat_id: str) -> float:
+        await other.wait_for_slot(Platform.TELEGRAM, chat_id)
+        return time.monotonic() - started
+
+    try:
+        waits = await asyncio.gather(*(timed_slot(c) for c in ("5001", "5002", "5003", "5004")))
+    finally:
+        await one.close()
+        await other.close()
+    assert 0.9 <= waits[0] <= 1.4  # Ana's chat had a message a moment ago
+    assert max(waits[1:]) < 0.3  # everyone else's goes at once
 
 
 def test_the_defaults_are_the_platforms_published_limits() -> None:
