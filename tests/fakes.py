@@ -259,6 +259,14 @@ class FakeOffers(_Repo):
     async def get_many(self, offer_ids: Iterable[int]) -> dict[int, Offer]:
         return {i: _copy(self.data.offers[i]) for i in set(offer_ids) if i in self.data.offers}
 
+    async def with_products(self, offer_ids: Iterable[int]) -> dict[int, tuple[Offer, Product]]:
+        found = await self.get_many(offer_ids)
+        return {
+            i: (o, _copy(self.data.products[o.product_id]))
+            for i, o in found.items()
+            if o.product_id in self.data.products
+        }
+
     async def by_seller(
         self, seller_id: int, states: frozenset[OfferState] | None = None
     ) -> list[Offer]:

@@ -204,8 +204,26 @@ class AiogramApi:
 UpdateHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-def _raw(update: Update | Message | CallbackQuery) -> dict[str, Any]:
-    return update.model_dump(mode="json", exclude_unset=True, exclude_none=True, by_alias=True)
+# What the bridge never reads of the message a pressed button sat on: its text and keyboard
+# are the bulk of a button press's update.
+_PRESSED_ON = {
+    "text",
+    "entities",
+    "reply_markup",
+    "caption",
+    "caption_entities",
+    "link_preview_options",
+}
+
+
+def _raw(update: Update) -> dict[str, Any]:
+    return update.model_dump(
+        mode="json",
+        exclude_unset=True,
+        exclude_none=True,
+        by_alias=True,
+        exclude={"callback_query": {"message": _PRESSED_ON}},
+    )
 
 
 def collabbot_router(handle_update: UpdateHandler) -> Router:

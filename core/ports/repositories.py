@@ -117,6 +117,9 @@ class OfferRepository(Protocol):
     async def get_many(self, offer_ids: Iterable[int]) -> dict[int, Offer]:
         """The offers with these ids (missing ones left out)."""
 
+    async def with_products(self, offer_ids: Iterable[int]) -> dict[int, tuple[Offer, Product]]:
+        """Like :meth:`get_many`, each offer with its product, in one round trip."""
+
     async def by_seller(
         self, seller_id: int, states: frozenset[OfferState] | None = None
     ) -> list[Offer]: ...

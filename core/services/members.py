@@ -295,13 +295,8 @@ async def my_orders(
 
 
 async def _views(uow: AbstractUnitOfWork, orders: list[Order]) -> list[OrderView]:
-    offers = await uow.offers.get_many(o.offer_id for o in orders)
-    products = await uow.products.get_many(o.product_id for o in offers.values())
-    return [
-        OrderView(o, offers[o.offer_id], products[offers[o.offer_id].product_id])
-        for o in orders
-        if o.offer_id in offers
-    ]
+    found = await uow.offers.with_products(o.offer_id for o in orders)
+    return [OrderView(o, *found[o.offer_id]) for o in orders if o.offer_id in found]
 
 
 async def order_view(mp: Marketplace, actor: Actor, order_id: int) -> OrderView:

@@ -253,14 +253,12 @@ async def offer_hall(
         pages = max(1, math.ceil(total / size))
         current = min(max(1, page), pages)
         ids = [e.offer_id for e in entries[(current - 1) * size : current * size]]
-        found = await uow.offers.get_many(ids)
-        chosen = [
-            found[i]
+        found = await uow.offers.with_products(ids)
+        cards = tuple(
+            OfferCard(*found[i])
             for i in ids
-            if i in found and found[i].ineligibility(member, now, blocked=False) is None
-        ]
-        products = await uow.products.get_many(o.product_id for o in chosen)
-        cards = tuple(OfferCard(o, products[o.product_id]) for o in chosen)
+            if i in found and found[i][0].ineligibility(member, now, blocked=False) is None
+        )
         return HallPage(cards, current, pages, total)
 
     return await mp.read(work)

@@ -20,13 +20,16 @@ from core.domain.offers import (
     VideoType,
 )
 from core.domain.orders import OrderState
+from core.domain.sellers import Product
 from core.ports.repositories import HallEntry, OfferQuery
-from storage.models import OfferRow, OrderRow, SellerBlockRow, table_of
+from storage.models import OfferRow, OrderRow, ProductRow, SellerBlockRow, table_of
 from storage.repositories._base import TrackingRepository
+from storage.repositories.sellers import product_from_row
 
 offers = table_of(OfferRow)
 orders = table_of(OrderRow)
 blocks = table_of(SellerBlockRow)
+products = table_of(ProductRow)
 
 _HALL = (
     select(
@@ -52,6 +55,11 @@ _HALL = (
 _HALL_IN_CATEGORY = _HALL.where(offers.c.category == bindparam("category"))
 _BY_ID = select(offers).where(offers.c.id == bindparam("offer_id"))
 _BY_IDS = select(offers).where(offers.c.id.in_(bindparam("offer_ids", expanding=True)))
+_WITH_PRODUCTS = (
+    select(offers, *(column.label(f"product__{column.name}") for column in products.c))
+    .join(products, products.c.id == offers.c.product_id)
+    .where(offers.c.id.in_(bindparam("offer_ids", expanding=True)))
+)
 
 
 class SqlOfferRepository(TrackingRepository):
@@ -66,6 +74,17 @@ class SqlOfferRepository(TrackingRepository):
             return {}
         found = await self._fetch(_BY_IDS, {"offer_ids": ids})
         return {offer.id: offer for offer in found if offer.id is not None}
+
+    async def with_products(self, offer_ids: Iterable[int]) -> dict[int, tuple[Offer, Product]]:
+        ids = sorted(set(offer_ids))
+        if not ids:
+            return {}
+        result = await self._execute(_WITH_PRODUCTS, {"offer_ids": ids}, what="offers")
+        found = {}
+        for row in result.mappings():
+            product = product_from_row({c.name: row[f"product__{c.name}"] for c in products.c})
+            found[row["id"]] = (_offer(row), product)
+        return found
 
     async def add(self, offer: Offer) -> None:
         if offer.created_at is None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, bindparam, delete, literal, select, union_all
+from sqlalchemy import Select, bindparam, delete, literal, select, union_all
 
 from core.domain.common import Money
 from core.domain.sellers import Product, Seller
@@ -138,14 +138,14 @@ class SqlProductRepository(SqlRepository):
             .mappings()
             .first()
         )
-        return _product(row) if row is not None else None
+        return product_from_row(row) if row is not None else None
 
     async def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]:
         ids = sorted(set(product_ids))
         if not ids:
             return {}
         result = await self._execute(_PRODUCTS_BY_IDS, {"ids": ids}, what="products")
-        return {row["id"]: _product(row) for row in result.mappings()}
+        return {row["id"]: product_from_row(row) for row in result.mappings()}
 
     async def add(self, product: Product) -> None:
         price = product.price
@@ -166,7 +166,8 @@ class SqlProductRepository(SqlRepository):
         )
 
 
-def _product(row: RowMapping) -> Product:
+def product_from_row(row: Mapping[str, Any]) -> Product:
+    """A product from its row (its columns by name)."""
     amount, currency = row["price_amount"], row["price_currency"]
     return Product(
         id=row["id"],

@@ -140,6 +140,7 @@ async def test_the_hall_leaves_out_claimed_offers_and_blocking_sellers(
             market.creator_id,
         )
         found = await uow.offers.get_many([invited.id or 0, market.offer_id, 999_999])
+        paired = await uow.offers.with_products([invited.id or 0, 999_999])
 
     assert [e.offer_id for e in hall] == [in_home.id, invited.id, market.offer_id]
     assert hall[1].seller_id == market.seller_id
@@ -155,6 +156,7 @@ async def test_the_hall_leaves_out_claimed_offers_and_blocking_sellers(
     assert [e.offer_id for e in home] == [in_home.id]
     assert amateur == []
     assert found == {invited.id: invited, market.offer_id: market.offer}
+    assert paired == {invited.id: (invited, market.product)}
 
 
 async def test_offers_by_seller_and_offers_due_to_end(database: Database) -> None:
