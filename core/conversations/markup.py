@@ -183,16 +183,27 @@ class Markup:
 
 def _canonical(spans: tuple[Span, ...]) -> tuple[Span, ...]:
     merged: list[Span] = []
+    texts: list[str] = []  # the texts of the run of spans in the style of merged[-1]
     for span in spans:
         if not isinstance(span, Span):
             raise TypeError(f"Markup holds spans, not {type(span).__name__}.")
         if not span.text:
             continue
-        if merged and (merged[-1].style, merged[-1].url) == (span.style, span.url):
-            last = merged.pop()
-            span = Span(last.text + span.text, span.style, span.url)
+        if texts and merged[-1].style == span.style and merged[-1].url == span.url:
+            texts.append(span.text)
+            continue
+        _close_run(merged, texts)
         merged.append(span)
+        texts = [span.text]
+    _close_run(merged, texts)
     return tuple(merged)
+
+
+def _close_run(merged: list[Span], texts: list[str]) -> None:
+    """Join a run of neighbours in one style into the last span."""
+    if len(texts) > 1:
+        last = merged[-1]
+        merged[-1] = Span("".join(texts), last.style, last.url)
 
 
 def _linkable(span: Span) -> str | None:
