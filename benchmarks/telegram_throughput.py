@@ -1170,9 +1170,10 @@ def report_sql(full: Sequence[BotRun], out: TextIO) -> None:
     headers = ["driver", "database", "update", "n", "statements avg", "max", "transactions"]
     table([*headers, "pool checkouts", "SQL ms"], rows, out)
     out.write(
-        "Statements are what reaches the DB-API cursor: SQLite's BEGIN IMMEDIATE is one; "
-        "COMMIT, asyncpg's BEGIN and the PostgreSQL pool's pre-ping at each checkout are "
-        "round trips the listener does not see. SQL ms: wall time inside cursor.execute.\n\n"
+        "Statements are what reaches the DB-API cursor: SQLite's BEGIN (IMMEDIATE) is one; "
+        "COMMIT and asyncpg's BEGIN of a writing transaction are round trips the listener "
+        "does not see (reads on PostgreSQL run without BEGIN). "
+        "SQL ms: wall time inside cursor.execute.\n\n"
     )
     out.write("4. Full stack under load (saturation window): where an update's time goes\n")
     rows = []
