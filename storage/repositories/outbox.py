@@ -89,6 +89,10 @@ class SqlOutboxRepository(SqlRepository):
         if limit <= 0:
             return []
         earlier = outbox.alias("earlier")
+        # One index probe per due row (ix_outbox_recipient), as a scalar subquery: written as
+        # NOT EXISTS, PostgreSQL makes it an anti-join, and with the statistics of a table
+        # that grew by thousands of rows a second it may pick a nested loop over every
+        # unsent row for every due row — seconds per claim in a large broadcast.
         earlier_unsent = (
             select(earlier.c.id)
             .where(
@@ -103,11 +107,12 @@ class SqlOutboxRepository(SqlRepository):
                     earlier.c.available_at > now,
                 ),
             )
-            .exists()
+            .limit(1)
+            .scalar_subquery()
         )
         heads = (
             select(outbox.c.id, outbox.c.recipient_member_id, outbox.c.digest)
-            .where(outbox.c.recipient_member_id.is_not(None), _due(now), ~earlier_unsent)
+            .where(outbox.c.recipient_member_id.is_not(None), _due(now), earlier_unsent.is_(None))
             # Order notices go before announcements, so a large broadcast never delays them.
             .order_by(_announcements_last, outbox.c.id)
             .limit(limit)
