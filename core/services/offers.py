@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.domain.common import Money
-from core.domain.errors import InvalidInput, NotAllowed
+from core.domain.errors import InvalidInput, NotAllowed, NotFound
 from core.domain.members import MemberStatus
 from core.domain.offers import (
     INELIGIBILITY_MESSAGES,
@@ -269,21 +269,26 @@ async def offer_card(mp: Marketplace, actor: Actor, offer_id: int) -> OfferCard:
 
     async def work(uow: AbstractUnitOfWork) -> OfferCard:
         member = await acting_member(uow, actor)
-        offer = await load_offer(uow, offer_id)
+        found = (await uow.offers.with_products([offer_id])).get(offer_id)
+        if found is None:
+            raise NotFound("This offer no longer exists.", code="offer_not_found")
+        offer, product = found
         if member is not None and not member.is_operator:
             seller = await uow.sellers.get(offer.seller_id)
             staff = seller is not None and seller.is_staff(member)
             if not staff and offer.state is OfferState.DRAFT:
                 raise NotAllowed("This offer is not published yet.", code="offer_not_live")
-            if not staff and member.creator is not None and member.id is not None:
-                blocking = await uow.sellers.blocking(member.id)
-                if offer.seller_id in blocking:
-                    raise NotAllowed(
-                        INELIGIBILITY_MESSAGES[Ineligibility.BLOCKED],
-                        code=Ineligibility.BLOCKED.value,
-                    )
-        product = await uow.products.get(offer.product_id)
-        assert product is not None
+            if (
+                not staff
+                and seller is not None
+                and member.creator is not None
+                and member.id is not None
+                and seller.blocks(member.id)
+            ):
+                raise NotAllowed(
+                    INELIGIBILITY_MESSAGES[Ineligibility.BLOCKED],
+                    code=Ineligibility.BLOCKED.value,
+                )
         return OfferCard(offer, product)
 
     return await mp.read(work)
