@@ -15,11 +15,9 @@ handler checks who pressed it and whether the move is still allowed.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
@@ -89,8 +87,11 @@ class ActionCodec:
     """Turns actions into button payloads and back, signed with ``secret``.
 
     An action whose compact form is over :data:`PAYLOAD_MAX_BYTES` (many ids, a long arg, an
-    arg with characters a payload cannot carry) is kept in ``store`` under a random token for
-    ``token_ttl``; after that its buttons decode to ``None``, like any stale button.
+    arg with characters a payload cannot carry) is kept in ``store`` under a token for
+    ``token_ttl`` (counted from the last time a button for it was made); after that its
+    buttons decode to ``None``, like any stale button. The token is a keyed hash of the
+    action: the same action always has the same token, so the store holds one entry per
+    distinct action however often its screen is shown.
     """
 
     def __init__(
@@ -113,10 +114,13 @@ class ActionCodec:
         compact = self._compact(action)
         if compact is not None:
             return compact
-        token = secrets.token_urlsafe(_TOKEN_BYTES)
         stored = json.dumps(
             {"c": action.code, "i": list(action.ids), "a": action.arg}, separators=(",", ":")
         )
+        # The same action always gets the same token (a keyed hash of it, so tokens cannot be
+        # guessed): showing a screen again refreshes its tokens instead of adding new ones.
+        digest = hmac.digest(self._secret, b"token:" + stored.encode(), "sha256")
+        token = base64.urlsafe_b64encode(digest[:_TOKEN_BYTES]).decode("ascii").rstrip("=")
         await self._store.set(_STORE_KEY_PREFIX + token, stored, ttl=self._token_ttl)
         return self._signed(f"{FORMAT_VERSION}~{token}")
 
@@ -152,7 +156,7 @@ class ActionCodec:
         return f"{body}:{self._mac(body)}"
 
     def _mac(self, body: str) -> str:
-        digest = hmac.new(self._secret, body.encode("ascii"), hashlib.sha256).digest()
+        digest = hmac.digest(self._secret, body.encode("ascii"), "sha256")
         return base64.urlsafe_b64encode(digest[:_MAC_BYTES]).decode("ascii")
 
     async def _load(self, token: str) -> Action | None:

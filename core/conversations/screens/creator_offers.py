@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from core.conversations.actions import Action
@@ -23,14 +24,24 @@ DETAIL = "o"
 CLAIM = "c"
 
 
+# Filters travel in a button's arg as "<category>.<video type>": characters that keep the
+# payload compact (no stored token). Buttons made before used "|", which is still read.
+_SEPARATORS = re.compile(r"[.|]")
+
+
 def _filters(arg: str) -> HallFilter:
-    category, _, video_type = arg.partition("|")
+    category, _, video_type = _split(arg)
     kind = int(video_type) if video_type.isdigit() and int(video_type) in range(1, 6) else None
     return HallFilter(category or None, VideoType(kind) if kind else None)
 
 
+def _split(arg: str) -> tuple[str, str, str]:
+    parts = _SEPARATORS.split(arg, maxsplit=1)
+    return (parts[0], ".", parts[1]) if len(parts) == 2 else (parts[0], "", "")
+
+
 def _arg(filters: HallFilter) -> str:
-    return f"{filters.category or ''}|{int(filters.video_type) if filters.video_type else ''}"
+    return f"{filters.category or ''}.{int(filters.video_type) if filters.video_type else ''}"
 
 
 def reward_text(t: Translator, offer: Offer) -> str:
@@ -105,8 +116,8 @@ async def show_hall(ctx: Context, filters: HallFilter, page: int, *, edit: bool)
         rows.append(paging)
     rows.append(
         [
-            ctx.button(t("Category"), FILTER, arg="category|" + arg),
-            ctx.button(t("Video type"), FILTER, arg="type|" + arg),
+            ctx.button(t("Category"), FILTER, arg="category." + arg),
+            ctx.button(t("Video type"), FILTER, arg="type." + arg),
         ]
     )
     if active:
@@ -123,7 +134,7 @@ async def show_hall(ctx: Context, filters: HallFilter, page: int, *, edit: bool)
 @router.action(FILTER)
 async def filter_menu(ctx: Context, action: Action) -> list[Outbound]:
     t = ctx.t
-    which, _, current = action.arg.partition("|")
+    which, _, current = _split(action.arg)
     filters = _filters(current)
     rows: list[list[Choice]] = []
     if which == "category":
