@@ -106,15 +106,17 @@ def parse_args() -> argparse.Namespace:
 
 
 if __name__ == "__main__":
+    from bots import event_loop  # the loop `collabbot run` runs on (uvloop when installed)
+
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     arguments = parse_args()
     if arguments.profile:
         profiler = cProfile.Profile()
         profiler.enable()
         try:
-            asyncio.run(main(arguments))
+            event_loop.run(main(arguments))
         finally:
             profiler.disable()
             profiler.dump_stats(arguments.profile)
     else:
-        asyncio.run(main(arguments))
+        event_loop.run(main(arguments))

@@ -2,13 +2,14 @@
 at a time and handed to the waiting messages in the order they came, each together with a
 slot of its chat's own limit.
 
-Locally the slots are paced at ``rate / (1 + margin)``, at most ``chunk`` at once (what
-``margin`` seconds of sending need: 20 at 1000 a second, one at 30), so in any second one
-process takes at most about ``rate`` and messages leave in a steady stream. The shared
-window binds when other processes send too; then the next slots are taken ``margin``
-seconds after the old ones leave it, because the platform counts arrivals and requests take
-different times to arrive. The chat slots of a chunk are taken in one round trip
-(``take_chats``), so a message costs a small share of two round trips to the shared store.
+Locally the slots are paced at ``PACE`` of the rate, at most ``chunk`` at once (``BURST``
+seconds' worth: 10 at 1000 a second, one at 30), so in any second one process takes at most
+98 % of the cap and messages leave in a steady stream. The shared window binds when other
+processes send too; then the next slots are taken ``margin`` seconds after the old ones
+leave it, because the platform counts arrivals and requests take different times to
+arrive: a slot reused at the very edge of the window could arrive inside it. The chat slots
+of a chunk are taken in one round trip (``take_chats``), so a message costs a small share of
+two round trips to the shared store.
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ from dataclasses import dataclass
 from limits import RateLimitItem
 from limits.aio.strategies import MovingWindowRateLimiter
 
-__all__ = ["ChatLimit", "PlatformCap"]
+__all__ = ["BURST", "PACE", "ChatLimit", "PlatformCap"]
+
+PACE = 0.97
+"""The share of the cap one process paces itself at."""
+BURST = 0.01
+"""Seconds of sending whose slots are taken at once."""
 
 ChatLimit = tuple[RateLimitItem, str]
 """A chat's limit and its key in the shared store."""
@@ -54,8 +60,8 @@ class PlatformCap:
         self._margin = margin
         self._take_chats = take_chats
         rate = item.amount / item.get_expiry()
-        self.chunk = max(1, min(item.amount, math.floor(rate * margin)))
-        self.pace = rate / (1 + margin)
+        self.chunk = max(1, min(item.amount, math.floor(rate * BURST)))
+        self.pace = rate * PACE
         self._tokens = float(self.chunk)
         self._refilled = time.monotonic()
         self._spare = 0
@@ -94,8 +100,11 @@ class PlatformCap:
         now = time.monotonic()
         self._tokens = min(self.chunk, self._tokens + (now - self._refilled) * self.pace)
         self._refilled = now
-        if self._tokens < 1:
-            await asyncio.sleep((1 - self._tokens) / self.pace)
+        # With a chunk's worth of messages waiting, wait for a whole chunk of slots: fewer,
+        # fuller round trips to the shared store at the same pace.
+        needed = min(self.chunk, self._live())
+        if self._tokens < needed:
+            await asyncio.sleep((needed - self._tokens) / self.pace)
             return
         wanted = min(self._live(), int(self._tokens))
         if self._spare and now - self._spare_since > self._margin / 2:

@@ -3,8 +3,9 @@
 A notice worker sends thousands of messages a minute and needs nothing back but success or
 the reason for a refusal. The drivers' clients build a model of every request and of every
 answer (the sent message with its chat and sender), which costs more CPU than the request
-itself; this sender posts the same JSON the drivers would and reads only ``ok``,
-``error_code``, ``description`` and ``retry_after``. Rendering is the shared one
+itself; this sender posts the same JSON the drivers would over kept-alive connections
+(:mod:`bots.telegram.api_connections`) and reads only ``ok``, ``error_code``,
+``description`` and ``retry_after``. Rendering is the shared one
 (:func:`bots.telegram.render.render`); a message with link buttons only (an announcement,
 the same for every recipient of one language) is rendered once and reused.
 
@@ -21,9 +22,8 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
-import aiohttp
-
 from bots.telegram.api import classify
+from bots.telegram.api_connections import BotApiConnections, ConnectionFailed
 from bots.telegram.render import TelegramMessage, render
 from core.conversations.actions import ActionCodec
 from core.conversations.messages import Outbound
@@ -57,21 +57,18 @@ class TelegramNoticeSender:
         connections: int = 100,
         timeout: float = 30.0,
     ) -> None:
-        self._api = f"{api_url.rstrip('/')}/bot{token}"
-        self._url = f"{self._api}/sendMessage"
+        self._api = BotApiConnections(
+            f"{api_url.rstrip('/')}/bot{token}", limit=connections, timeout=timeout
+        )
         self.codec = codec
-        self._connections = connections
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
         self._rendered: OrderedDict[int, tuple[Outbound, list[TelegramMessage]]] = OrderedDict()
 
     async def open(self) -> None:
         """Check the token with ``getMe``: a refused token is a :class:`ValueError` saying
         what to do; Telegram out of reach is only logged (sends are retried later)."""
         try:
-            async with self._open().get(f"{self._api}/getMe") as response:
-                status = response.status
-        except (TimeoutError, aiohttp.ClientError) as error:
+            status, _ = await self._api.request("GET", "/getMe")
+        except (TimeoutError, OSError, ConnectionFailed) as error:
             logger.warning("Telegram is not reachable yet: %s", type(error).__name__)
             return
         if status in (401, 404):
@@ -81,9 +78,7 @@ class TelegramNoticeSender:
             )
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._api.close()
 
     async def send(self, chat_id: str, message: Outbound, *, replace: str = "") -> None:
         for part in await self._render(message):
@@ -101,16 +96,6 @@ class TelegramNoticeSender:
                 self._rendered.popitem(last=False)
         return parts
 
-    def _open(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._connections),
-                timeout=self._timeout,
-                cookie_jar=aiohttp.DummyCookieJar(),
-                json_serialize=_dumps,
-            )
-        return self._session
-
     async def _send_message(self, chat_id: str, message: TelegramMessage) -> None:
         body: dict[str, Any] = {
             "chat_id": chat_id,
@@ -122,10 +107,8 @@ class TelegramNoticeSender:
         if markup is not None:
             body["reply_markup"] = markup
         try:
-            async with self._open().post(self._url, json=body) as response:
-                status = response.status
-                raw = await response.read()
-        except (TimeoutError, aiohttp.ClientError) as error:
+            status, raw = await self._api.request("POST", "/sendMessage", _dumps(body))
+        except (TimeoutError, OSError, ConnectionFailed) as error:
             raise TemporaryFailure(type(error).__name__) from None
         answer = _answer(raw)
         if status == 200 and answer.get("ok") is True:
@@ -136,8 +119,8 @@ class TelegramNoticeSender:
         raise classify(int(answer.get("error_code") or status), description, retry_after)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _answer(raw: bytes) -> dict[str, Any]:
