@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 PING_AFTER_IDLE_SECONDS = 10.0
@@ -86,12 +86,6 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
         if not alive:
             # The pool throws this connection away and checks out another one.
             raise exc.DisconnectionError("the pooled connection was closed by the server")
-
-
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for units of work. Repositories read rows, not ORM objects, so nothing is
-    flushed or expired behind their back."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
 def _sqlite_engine(

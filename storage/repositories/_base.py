@@ -1,4 +1,4 @@
-"""What every SQL repository shares: the session, conflict handling, versioned updates."""
+"""What every SQL repository shares: the connection, conflict handling, versioned updates."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Executable, Table, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Result
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.errors import ConcurrencyConflict
 from core.ports.clock import Clock
@@ -19,15 +19,15 @@ Values = Mapping[str, Any]
 
 
 class SqlRepository:
-    """A repository working inside one unit of work's session."""
+    """A repository working inside one unit of work's connection."""
 
-    def __init__(self, session: AsyncSession, clock: Clock, *, read_only: bool = False) -> None:
-        self._session = session
+    def __init__(
+        self, connection: AsyncConnection, clock: Clock, *, read_only: bool = False
+    ) -> None:
+        self._connection = connection
         self._clock = clock
         self._read_only = read_only
-        bind = session.bind
-        assert bind is not None, "sessions come from a session factory bound to an engine"
-        self._dialect = bind.dialect.name
+        self._dialect = connection.dialect.name
 
     async def _execute(
         self,
@@ -42,10 +42,10 @@ class SqlRepository:
             raise RuntimeError(f"{what}: a read-only unit of work cannot change data")
         with conflicts_retry(what):
             if params is None:
-                return await self._session.execute(statement)
+                return await self._connection.execute(statement)
             if isinstance(params, Mapping):
-                return await self._session.execute(statement, params)
-            return await self._session.execute(statement, list(params))
+                return await self._connection.execute(statement, params)
+            return await self._connection.execute(statement, list(params))
 
     async def _insert(self, table: Table, values: Values, *, what: str) -> int:
         """Insert one row and return its new id."""
@@ -90,8 +90,10 @@ class TrackingRepository(SqlRepository):
     """A repository of aggregates that record events: it remembers every one added or
     saved, so the unit of work can turn their events into notices at commit."""
 
-    def __init__(self, session: AsyncSession, clock: Clock, *, read_only: bool = False) -> None:
-        super().__init__(session, clock, read_only=read_only)
+    def __init__(
+        self, connection: AsyncConnection, clock: Clock, *, read_only: bool = False
+    ) -> None:
+        super().__init__(connection, clock, read_only=read_only)
         self.seen: list[HasEvents] = []
 
     def _track(self, aggregate: HasEvents) -> None:

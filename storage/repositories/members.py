@@ -20,7 +20,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.broadcasts import AudienceKind, BroadcastAudience
 from core.domain.common import Platform
@@ -52,8 +52,10 @@ class SqlMemberRepository(SqlRepository):
     returns the same object (one row per member and transaction, as an identity map does).
     """
 
-    def __init__(self, session: AsyncSession, clock: Clock, *, read_only: bool = False) -> None:
-        super().__init__(session, clock, read_only=read_only)
+    def __init__(
+        self, connection: AsyncConnection, clock: Clock, *, read_only: bool = False
+    ) -> None:
+        super().__init__(connection, clock, read_only=read_only)
         self._known: dict[int, Member] = {}
 
     async def get(self, member_id: int) -> Member | None:
