@@ -4,7 +4,7 @@ slot of its chat's own limit.
 
 Locally the slots are paced at ``PACE`` of the rate, at most ``chunk`` at once (``BURST``
 seconds' worth: 10 at 1000 a second, one at 30), so in any second one process takes at most
-98 % of the cap and messages leave in a steady stream. The shared window binds when other
+99 % of the cap and messages leave in a steady stream. The shared window binds when other
 processes send too; then the next slots are taken ``margin`` seconds after the old ones
 leave it, because the platform counts arrivals and requests take different times to
 arrive: a slot reused at the very edge of the window could arrive inside it. The chat slots
@@ -27,7 +27,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 __all__ = ["BURST", "PACE", "ChatLimit", "PlatformCap"]
 
-PACE = 0.97
+PACE = 0.98
 """The share of the cap one process paces itself at."""
 BURST = 0.01
 """Seconds of sending whose slots are taken at once."""
