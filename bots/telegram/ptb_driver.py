@@ -25,6 +25,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, BaseHandler, CallbackContext, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bots.telegram.api import classify
 from bots.telegram.render import TelegramMessage
@@ -33,10 +34,20 @@ from core.ports.channel import DeliveryError, TemporaryFailure
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
+CONNECTIONS = 32
+"""HTTP connections the Bot keeps for its calls (getUpdates has its own). PTB's default of
+one would make updates handled side by side wait for each other to send their answers."""
+
+
 def make_bot(token: str, api_url: str) -> Bot:
     """A PTB Bot talking to ``api_url`` (the public Bot API, or a self-hosted one)."""
     base = api_url.rstrip("/")
-    return Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+    return Bot(
+        token,
+        base_url=f"{base}/bot",
+        base_file_url=f"{base}/file/bot",
+        request=HTTPXRequest(connection_pool_size=CONNECTIONS),
+    )
 
 
 def _seconds(error: RetryAfter) -> float:
@@ -148,6 +159,25 @@ class PtbApi:
 UpdateHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+def _raw(update: Update) -> dict[str, Any]:
+    """The update as Bot API JSON, for the bridge. Of a button press, the message the
+    button sat on is cut down to what the bridge reads (its id and chat): its text and
+    keyboard are most of the update and slow to turn back into JSON."""
+    query = update.callback_query
+    if query is None:
+        return update.to_dict()
+    raw: dict[str, Any] = {"id": query.id, "from": query.from_user.to_dict()}
+    if query.data is not None:
+        raw["data"] = query.data
+    if query.message is not None:
+        chat = query.message.chat
+        raw["message"] = {
+            "message_id": query.message.message_id,
+            "chat": {"id": chat.id, "type": chat.type},
+        }
+    return {"update_id": update.update_id, "callback_query": raw}
+
+
 def collabbot_handlers(handle_update: UpdateHandler) -> list[BaseHandler[Any, Any, Any]]:
     """PTB handlers passing messages and button presses to collabbot.
 
@@ -156,7 +186,7 @@ def collabbot_handlers(handle_update: UpdateHandler) -> list[BaseHandler[Any, An
 
     async def on_update(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
         if update.message is not None or update.callback_query is not None:
-            await handle_update(update.to_dict())
+            await handle_update(_raw(update))
 
     return [TypeHandler(Update, on_update)]
 
