@@ -3,11 +3,11 @@
 A notice worker sends thousands of messages a minute and needs nothing back but success or
 the reason for a refusal. The drivers' clients build a model of every request and of every
 answer (the sent message with its chat and sender), which costs more CPU than the request
-itself; this sender posts the same JSON the drivers would over kept-alive connections
-(:mod:`bots.telegram.api_connections`) and reads only ``ok``, ``error_code``,
-``description`` and ``retry_after``. Rendering is the shared one
-(:func:`bots.telegram.render.render`); a message with link buttons only (an announcement,
-the same for every recipient of one language) is rendered once and reused.
+itself; this sender posts the same JSON the drivers would with aiohttp, over kept-alive
+connections, and reads only ``ok``, ``error_code``, ``description`` and ``retry_after``.
+Rendering is the shared one (:func:`bots.telegram.render.render`); a message with link
+buttons only (an announcement, the same for every recipient of one language) is rendered
+once and reused.
 
 Answers are classified like the drivers' (:func:`bots.telegram.api.classify`): 429 is
 :class:`~core.ports.channel.RetryLater` with Telegram's ``retry_after``, a blocked or
@@ -22,8 +22,9 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
+import aiohttp
+
 from bots.telegram.api import classify
-from bots.telegram.api_connections import BotApiConnections, ConnectionFailed
 from bots.telegram.render import TelegramMessage, render
 from core.conversations.actions import ActionCodec
 from core.conversations.messages import Outbound
@@ -57,9 +58,10 @@ class TelegramNoticeSender:
         connections: int = 100,
         timeout: float = 30.0,
     ) -> None:
-        self._api = BotApiConnections(
-            f"{api_url.rstrip('/')}/bot{token}", limit=connections, timeout=timeout
-        )
+        self._base = f"{api_url.rstrip('/')}/bot{token}"
+        self._connections = connections
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
         self.codec = codec
         self._rendered: OrderedDict[int, tuple[Outbound, list[TelegramMessage]]] = OrderedDict()
 
@@ -67,8 +69,8 @@ class TelegramNoticeSender:
         """Check the token with ``getMe``: a refused token is a :class:`ValueError` saying
         what to do; Telegram out of reach is only logged (sends are retried later)."""
         try:
-            status, _ = await self._api.request("GET", "/getMe")
-        except (TimeoutError, OSError, ConnectionFailed) as error:
+            status, _ = await self._request("getMe", None)
+        except (TimeoutError, aiohttp.ClientError) as error:
             logger.warning("Telegram is not reachable yet: %s", type(error).__name__)
             return
         if status in (401, 404):
@@ -78,7 +80,23 @@ class TelegramNoticeSender:
             )
 
     async def close(self) -> None:
-        await self._api.close()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _request(self, method: str, body: bytes | None) -> tuple[int, bytes]:
+        """POST ``body`` (JSON) to the Bot API ``method``: the status and the raw answer.
+
+        The token is part of the address: it never reaches an error message, which names
+        the error's class only."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._connections),
+                timeout=self._timeout,
+                headers={"Content-Type": "application/json"},
+            )
+        async with self._session.post(f"{self._base}/{method}", data=body) as response:
+            return response.status, await response.read()
 
     async def send(self, chat_id: str, message: Outbound, *, replace: str = "") -> None:
         for part in await self._render(message):
@@ -101,14 +119,14 @@ class TelegramNoticeSender:
             "chat_id": chat_id,
             "text": message.text,
             "parse_mode": "HTML",
-            "link_preview_options": _preview(message),
+            "link_preview_options": message.link_preview_options(),
         }
         markup = message.reply_markup()
         if markup is not None:
             body["reply_markup"] = markup
         try:
-            status, raw = await self._api.request("POST", "/sendMessage", _dumps(body))
-        except (TimeoutError, OSError, ConnectionFailed) as error:
+            status, raw = await self._request("sendMessage", _dumps(body))
+        except (TimeoutError, aiohttp.ClientError) as error:
             raise TemporaryFailure(type(error).__name__) from None
         answer = _answer(raw)
         if status == 200 and answer.get("ok") is True:
@@ -129,9 +147,3 @@ def _answer(raw: bytes) -> dict[str, Any]:
     except ValueError:
         return {}  # a proxy's HTML error page: the status says enough
     return answer if isinstance(answer, dict) else {}
-
-
-def _preview(message: TelegramMessage) -> dict[str, Any]:
-    if message.preview_url:
-        return {"url": message.preview_url, "prefer_large_media": True, "show_above_text": True}
-    return {"is_disabled": True}

@@ -3,12 +3,10 @@ each refusal reaches the dispatcher."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
-from bots.telegram.api_connections import BotApiConnections, ConnectionFailed
 from bots.telegram.notice_sender import TelegramNoticeSender
 from core.conversations.actions import Action, ActionCodec
 from core.conversations.layout import Choice
@@ -125,95 +123,3 @@ async def test_a_token_telegram_refuses_stops_the_worker_with_what_to_do(
             await wrong.open()
     finally:
         await wrong.close()
-
-
-# --- the connections under the sender, against a server that answers in every legal way ---
-
-
-class RawServer:
-    """A loopback server that answers each request with the next of ``answers`` (raw bytes),
-    closing the connection after an answer that ends with ``CLOSE``."""
-
-    CLOSE = b"<close>"
-
-    def __init__(self, *answers: bytes) -> None:
-        self.answers = list(answers)
-        self.connections = 0
-        self.server: asyncio.Server | None = None
-
-    async def __aenter__(self) -> str:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        port = self.server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/bot123:ABC"
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.server is not None
-        self.server.close()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            while self.answers:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = next(
-                    (
-                        int(line.split(b":")[1])
-                        for line in head.split(b"\r\n")
-                        if line.lower().startswith(b"content-length:")
-                    ),
-                    0,
-                )
-                await reader.readexactly(length)
-                answer = self.answers.pop(0)
-                writer.write(answer.removesuffix(self.CLOSE))
-                await writer.drain()
-                if answer.endswith(self.CLOSE):
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        writer.close()
-
-
-def ok(body: bytes = b'{"ok":true,"result":{}}') -> bytes:
-    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
-
-
-async def test_answers_by_length_chunks_or_close_are_read_and_connections_kept_when_they_can() -> (
-    None
-):
-    chunked = (
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-        b'4\r\n{"ok\r\n7\r\n":true}\r\n0\r\n\r\n'
-    )
-    until_close = b'HTTP/1.0 200 OK\r\n\r\n{"ok":true}' + RawServer.CLOSE
-    server = RawServer(ok(), chunked, ok(), until_close, ok())
-    async with server as url:
-        api = BotApiConnections(url)
-        answers = [await api.request("POST", "/sendMessage", b"{}") for _ in range(5)]
-        await api.close()
-
-    assert [status for status, _ in answers] == [200] * 5
-    assert answers[1][1] == b'{"ok":true}'
-    assert answers[3][1] == b'{"ok":true}'
-    assert server.connections == 2  # one new connection after the one closed by the server
-
-
-async def test_a_connection_the_server_dropped_is_not_reused() -> None:
-    server = RawServer(ok() + RawServer.CLOSE, ok())
-    async with server as url:
-        api = BotApiConnections(url)
-        first = await api.request("POST", "/sendMessage", b"{}")
-        await asyncio.sleep(0.05)  # the server's close arrives
-        second = await api.request("POST", "/sendMessage", b"{}")
-        await api.close()
-
-    assert first[0] == second[0] == 200
-    assert server.connections == 2
-
-
-async def test_a_broken_answer_is_a_failed_connection_not_a_crash() -> None:
-    async with RawServer(b"garbage\r\n\r\n", ok()) as url:
-        api = BotApiConnections(url)
-        with pytest.raises(ConnectionFailed):
-            await api.request("POST", "/sendMessage", b"{}")
-        await api.close()
