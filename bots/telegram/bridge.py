@@ -25,7 +25,9 @@ from core.ports.channel import DeliveryError, RetryLater
 
 logger = logging.getLogger(__name__)
 
-CALLBACK_ANSWER_WITHIN = 0.8
+CALLBACK_ANSWER_WITHIN = 0.5
+"""Seconds a button press waits for its answer before Telegram is answered without a toast:
+well inside the second in which Telegram expects the answer, even on a busy machine."""
 MAX_RETRY_WAIT = 5.0
 
 

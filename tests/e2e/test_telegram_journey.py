@@ -167,7 +167,8 @@ async def test_the_whole_journey_in_telegram(tmp_path: Path, driver: str) -> Non
         answers = tg.answered_callbacks
         assert answers
         assert not tg.unanswered_callbacks
-        assert all(a.delay < 1.0 for a in answers)
+        slowest = sorted(round(a.delay, 3) for a in answers)[-3:]
+        assert max(a.delay for a in answers) < 1.0, slowest
 
 
 async def test_a_seller_approves_a_batch(tmp_path: Path, driver: str) -> None:
