@@ -31,28 +31,42 @@ orders = table_of(OrderRow)
 blocks = table_of(SellerBlockRow)
 products = table_of(ProductRow)
 
-_HALL = (
-    select(
-        offers.c.id,
-        offers.c.seller_id,
-        # Public offers (most) need no audience check: their document is not even sent.
-        case((offers.c.audience["public"].as_boolean(), null()), else_=offers.c.audience),
+
+def _live(*columns: Any) -> Select[Any]:
+    """``columns`` of the offers live at ``:now`` of ``:video_types``, newest first (see
+    :func:`_live_params`); the offer hall and :meth:`SqlOfferRepository.live` share it."""
+    return (
+        select(*columns)
+        .where(
+            offers.c.state == OfferState.LIVE.value,
+            offers.c.application_deadline > bindparam("now"),
+            offers.c.video_type.in_(bindparam("video_types", expanding=True)),
+        )
+        .order_by(offers.c.published_at.desc(), offers.c.id.desc())
     )
-    .where(
-        offers.c.state == OfferState.LIVE.value,
-        offers.c.application_deadline > bindparam("now"),
-        offers.c.video_type.in_(bindparam("video_types", expanding=True)),
-        ~exists().where(
-            orders.c.offer_id == offers.c.id, orders.c.creator_id == bindparam("creator_id")
-        ),
-        ~exists().where(
-            blocks.c.seller_id == offers.c.seller_id, blocks.c.creator_id == bindparam("creator_id")
-        ),
-    )
-    .order_by(offers.c.published_at.desc(), offers.c.id.desc())
+
+
+def _in_category(statement: Select[Any]) -> Select[Any]:
+    return statement.where(offers.c.category == bindparam("category"))
+
+
+_LIVE = _live(offers)
+_LIVE_IN_CATEGORY = _in_category(_LIVE)
+_HALL = _live(
+    offers.c.id,
+    offers.c.seller_id,
+    # Public offers (most) need no audience check: their document is not even sent.
+    case((offers.c.audience["public"].as_boolean(), null()), else_=offers.c.audience),
+).where(
+    ~exists().where(
+        orders.c.offer_id == offers.c.id, orders.c.creator_id == bindparam("creator_id")
+    ),
+    ~exists().where(
+        blocks.c.seller_id == offers.c.seller_id, blocks.c.creator_id == bindparam("creator_id")
+    ),
 )
 """The offer hall of one creator (see :meth:`SqlOfferRepository.hall`), built once."""
-_HALL_IN_CATEGORY = _HALL.where(offers.c.category == bindparam("category"))
+_HALL_IN_CATEGORY = _in_category(_HALL)
 _BY_ID = select(offers).where(offers.c.id == bindparam("offer_id"))
 _BY_IDS = select(offers).where(offers.c.id.in_(bindparam("offer_ids", expanding=True)))
 _WITH_PRODUCTS = (
@@ -99,19 +113,12 @@ class SqlOfferRepository(TrackingRepository):
         self._track(offer)
 
     async def live(self, query: OfferQuery) -> list[Offer]:
-        return await self._fetch(_live(select(offers), query))
+        statement = _LIVE if query.category is None else _LIVE_IN_CATEGORY
+        return await self._fetch(statement, _live_params(query))
 
     async def hall(self, query: OfferQuery, creator_id: int) -> list[HallEntry]:
-        types = query.video_types if query.video_types is not None else frozenset(VideoType)
-        params: dict[str, Any] = {
-            "now": query.now,
-            "video_types": sorted(int(t) for t in types),
-            "creator_id": creator_id,
-        }
-        statement = _HALL
-        if query.category is not None:
-            statement = _HALL_IN_CATEGORY
-            params["category"] = query.category
+        statement = _HALL if query.category is None else _HALL_IN_CATEGORY
+        params = {**_live_params(query), "creator_id": creator_id}
         result = await self._execute(statement, params, what="offers")
         return [
             HallEntry(row[0], row[1], None if row[2] is None else _audience(row[2]))
@@ -168,19 +175,13 @@ class SqlOfferRepository(TrackingRepository):
         return [_offer(row) for row in result.mappings()]
 
 
-def _live(statement: Select[Any], query: OfferQuery) -> Select[Any]:
-    """``statement`` over the offers live at ``query.now`` that match it, newest first."""
-    statement = statement.where(
-        offers.c.state == OfferState.LIVE.value,
-        offers.c.application_deadline > query.now,
-    )
-    if query.video_types is not None:
-        statement = statement.where(
-            offers.c.video_type.in_(sorted(int(t) for t in query.video_types))
-        )
+def _live_params(query: OfferQuery) -> dict[str, Any]:
+    """The parameters of the :func:`_live` statements for ``query``."""
+    types = query.video_types if query.video_types is not None else frozenset(VideoType)
+    params: dict[str, Any] = {"now": query.now, "video_types": sorted(int(t) for t in types)}
     if query.category is not None:
-        statement = statement.where(offers.c.category == query.category)
-    return statement.order_by(offers.c.published_at.desc(), offers.c.id.desc())
+        params["category"] = query.category
+    return params
 
 
 # --- rows ⇄ domain ---------------------------------------------------------------------------
