@@ -15,7 +15,7 @@ from core.domain.errors import ConcurrencyConflict, DomainError, NotAllowed, Not
 from core.domain.members import Member
 from core.domain.offers import Offer
 from core.domain.orders import Order
-from core.domain.sellers import Seller
+from core.domain.sellers import Product, Seller
 from core.ports.clock import Clock, SystemClock
 from core.ports.repositories import AbstractUnitOfWork
 
@@ -214,11 +214,23 @@ async def seller_for_staff(
     return seller, member
 
 
+def _offer_gone() -> NotFound:
+    return NotFound("This offer no longer exists.", code="offer_not_found")
+
+
 async def load_offer(uow: AbstractUnitOfWork, offer_id: int, *, for_update: bool = False) -> Offer:
     offer = await uow.offers.get(offer_id, for_update=for_update)
     if offer is None:
-        raise NotFound("This offer no longer exists.", code="offer_not_found")
+        raise _offer_gone()
     return offer
+
+
+async def load_offer_with_product(uow: AbstractUnitOfWork, offer_id: int) -> tuple[Offer, Product]:
+    """The offer and its product, read together (see :func:`load_offer`)."""
+    found = (await uow.offers.with_products([offer_id])).get(offer_id)
+    if found is None:
+        raise _offer_gone()
+    return found
 
 
 async def load_order(uow: AbstractUnitOfWork, order_id: int, *, for_update: bool = False) -> Order:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.domain.common import Money
-from core.domain.errors import InvalidInput, NotAllowed, NotFound
+from core.domain.errors import InvalidInput, NotAllowed
 from core.domain.members import MemberStatus
 from core.domain.offers import (
     INELIGIBILITY_MESSAGES,
@@ -30,6 +30,7 @@ from core.services.base import (
     acting_member,
     acting_person,
     load_offer,
+    load_offer_with_product,
     seller_for_staff,
 )
 
@@ -269,10 +270,7 @@ async def offer_card(mp: Marketplace, actor: Actor, offer_id: int) -> OfferCard:
 
     async def work(uow: AbstractUnitOfWork) -> OfferCard:
         member = await acting_member(uow, actor)
-        found = (await uow.offers.with_products([offer_id])).get(offer_id)
-        if found is None:
-            raise NotFound("This offer no longer exists.", code="offer_not_found")
-        offer, product = found
+        offer, product = await load_offer_with_product(uow, offer_id)
         if member is not None and not member.is_operator:
             seller = await uow.sellers.get(offer.seller_id)
             staff = seller is not None and seller.is_staff(member)
