@@ -3,39 +3,21 @@ few statements per read — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from core.domain.common import Platform
 from core.notices import Notice, NoticeTemplate
 from storage.unit_of_work import Database
 from tests.contract.conftest import postgres_only
 from tests.contract.factories import NOW, creator, order, seller, stock_marketplace
+from tests.contract.watching import counting_statements
 
 
 class Boom(Exception):
     pass
-
-
-@contextmanager
-def counting_statements(database: Database) -> Iterator[list[str]]:
-    """Collect the SQL statements run in the block (transaction control left out)."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_leaving_without_commit_keeps_nothing(database: Database) -> None:
