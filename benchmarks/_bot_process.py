@@ -52,8 +52,9 @@ class SqlProbe:
     """Counts the statements, transactions and pool checkouts an engine runs."""
 
     def __init__(self) -> None:
-        self.updates_handled = 0  # since the start, like background_statements
+        self.updates_handled = 0  # since the start, like background_statements and connects
         self.background_statements = 0
+        self.connects = 0
         self._reset()
 
     def _reset(self) -> None:
@@ -69,6 +70,7 @@ class SqlProbe:
         event.listen(sync, "after_cursor_execute", self._after)
         event.listen(sync, "begin", self._begin)
         event.listen(sync.pool, "checkout", self._checkout)
+        event.listen(sync.pool, "connect", self._connect)
 
     def _before(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         conn.info.setdefault("bench_started", []).append(time.perf_counter())
@@ -99,6 +101,9 @@ class SqlProbe:
         if _IN_UPDATE.get():
             self.checkouts += 1
 
+    def _connect(self, *args: Any) -> None:
+        self.connects += 1
+
     def take(self) -> dict[str, Any]:
         """Everything since the previous call, and the CPU time of this process so far."""
         report = {
@@ -109,6 +114,7 @@ class SqlProbe:
             "checkouts": self.checkouts,
             "background_statements": self.background_statements,
             "updates_handled": self.updates_handled,
+            "connects": self.connects,
             "cpu_seconds": time.process_time(),
         }
         self._reset()

@@ -693,6 +693,7 @@ class WindowResult:
     machine_cpu: float  # fraction of all cores
     handled: int  # updates the bot process finished handling in the window
     sql: dict[str, Any] | None = None
+    connects: int = 0  # database connections the bot opened in the window
 
     @property
     def completed(self) -> int:
@@ -783,6 +784,7 @@ async def measured_window(
         machine_cpu=busy / total if total else math.nan,
         handled=end_mark["updates_handled"] - start_mark["updates_handled"],
         sql=end_mark,
+        connects=end_mark.get("connects", 0) - start_mark.get("connects", 0),
     )
 
 
@@ -1191,16 +1193,20 @@ def report_sql(full: Sequence[BotRun], out: TextIO) -> None:
                 fmt(r.per_update(sql.get("sql_seconds", 0.0)) * 1000, 2),
                 fmt(r.per_update(r.bot_cpu * r.seconds) * 1000, 2),
                 pct(r.bot_cpu),
+                r.connects,
             ]
         )
     headers = ["driver", "database", "updates handled", "statements/update"]
     headers += ["transactions/update", "SQL ms/update", "bot CPU ms/update", "bot CPU"]
+    headers += ["connections opened"]
     table(headers, rows, out)
     out.write(
         "SQL ms/update: wall time inside cursor.execute per update — under load mostly waiting "
         "(for the event loop, busy with other updates, to resume the query; for SQLite's write "
         "lock), compare with section 3. bot CPU ms/update: the bot process's CPU time per "
-        "update; 1000 / it is the most updates/s one core can give.\n\n"
+        "update; 1000 / it is the most updates/s one core can give. connections opened: new "
+        "database connections during the window (a pool too small for the load opens and "
+        "closes one for many updates).\n\n"
     )
 
 

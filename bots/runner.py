@@ -198,7 +198,10 @@ async def _serve(
     deadline = deadline or Deadline(settings.shutdown_grace_seconds)
     logger.info("running as %s", "all roles" if roles == ALL else ", ".join(sorted(roles)))
     codec = ActionCodec(button_secret(settings), runtime.kv)
-    engine = ConversationEngine(runtime.marketplace, runtime.kv, codec)
+    # Events answered at once: one database connection each, the pool's size at most.
+    engine = ConversationEngine(
+        runtime.marketplace, runtime.kv, codec, max_concurrent=settings.db_pool_size
+    )
     http = HttpApp.for_runtime(runtime)
     async with contextlib.AsyncExitStack() as opened:  # sending-only channels, closed last
         channels, stoppers = await start_channels(settings, engine, http, roles)

@@ -7,6 +7,8 @@ files to the screens, and turns refusals into clear answers in the person's lang
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -34,7 +36,13 @@ EXPIRED = N_("This button has expired. Send /start to begin again.")
 
 
 class ConversationEngine:
-    """Answers inbound events. Shared by every channel; holds no per-person state itself."""
+    """Answers inbound events. Shared by every channel; holds no per-person state itself.
+
+    ``max_concurrent`` bounds how many events are answered at once; the rest wait their
+    turn. Each event holds at most one database connection while it is answered, so a bound
+    no larger than the connection pool keeps the pool from opening (and closing again) a
+    connection for every event beyond it under load. ``None``: no bound.
+    """
 
     def __init__(
         self,
@@ -43,6 +51,7 @@ class ConversationEngine:
         codec: ActionCodec,
         *,
         routes: Router = router,
+        max_concurrent: int | None = None,
     ) -> None:
         screens.load()
         self.mp = mp
@@ -50,6 +59,11 @@ class ConversationEngine:
         self.codec = codec
         self.flows = FlowStore(store)
         self.routes = routes
+        self._slots: contextlib.AbstractAsyncContextManager[object] = (
+            asyncio.Semaphore(max_concurrent)
+            if max_concurrent is not None
+            else contextlib.nullcontext()
+        )
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """The answers to one inbound event ([] for a repeated delivery)."""
@@ -57,7 +71,7 @@ class ConversationEngine:
         if inbound.event_id and not await self.store.set_if_absent(seen_key, "1", ttl=DEDUP_TTL):
             return []
         # The screens' reads share one read transaction; changes still commit on their own.
-        async with self.mp.reading():
+        async with self._slots, self.mp.reading():
             return await self._handle(inbound, seen_key)
 
     async def _handle(self, inbound: Inbound, seen_key: str) -> list[Outbound]:

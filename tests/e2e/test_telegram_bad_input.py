@@ -163,3 +163,21 @@ async def test_webhook_mode_with_a_duplicated_delivery(tmp_path: Path, driver: s
             ) as response,
         ):
             assert response.status == 403
+
+
+async def test_polling_outlives_a_failed_getupdates(tmp_path: Path, driver: str) -> None:
+    async with running_bot(tmp_path, driver) as bot:
+        tg = bot.tg
+        ana = tg.user(1001, "Ana")
+        await ana.send_command("/help")
+        await ana.wait_for_text("/offers")
+        # The call after the one that hands out the next update fails twice; the bot waits,
+        # asks again, and neither loses nor repeats an update.
+        tg.inject_error("getUpdates", 502, "Bad Gateway", times=2)
+        await ana.send_command("/help")
+        await ana.wait_for_text("/offers")
+        await ana.send_command("/help")
+        await ana.wait_for_text("/offers")
+        failed = [c for c in tg.calls if c.method == "getUpdates" and c.status >= 400]
+        assert [c.status for c in failed] == [502, 502]
+        assert len([m for m in ana.messages if "/offers" in m.content]) == 3

@@ -180,3 +180,45 @@ async def test_chinese_is_used_when_chosen() -> None:
     member = await s.find_member(w.mp, creator.platform, "904")
     assert member is not None
     assert member.language == "zh"
+
+
+async def test_events_beyond_the_bound_wait_their_turn_and_are_all_answered() -> None:
+    import asyncio
+
+    from core.conversations.actions import ActionCodec
+    from core.conversations.engine import ConversationEngine
+    from core.conversations.router import Router
+    from storage.kv.memory import MemoryKeyValueStore
+
+    w = World()
+    routes = Router()
+    running = 0
+    most = 0
+
+    @routes.command("slow", "answers after a pause")
+    async def slow(ctx):  # type: ignore[no-untyped-def]
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+        return [ctx.say("done")]
+
+    async def answers(bound: int | None) -> list[str]:
+        kv = MemoryKeyValueStore()
+        engine = ConversationEngine(
+            w.mp,
+            kv,
+            ActionCodec(b"test-secret-for-buttons", kv),
+            routes=routes,
+            max_concurrent=bound,
+        )
+        users = [ChatUser(engine, f"95{n}") for n in range(6)]
+        replies = await asyncio.gather(*(user.command("slow") for user in users))
+        return [reply[-1].text.plain() for reply in replies]
+
+    assert await answers(2) == ["done"] * 6
+    assert most == 2
+    most = 0
+    assert await answers(None) == ["done"] * 6
+    assert most == 6
