@@ -128,8 +128,9 @@ UpdateHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 async def run_full(args: argparse.Namespace, stop: asyncio.Event, probe: SqlProbe) -> None:
-    """``collabbot run`` as the e2e tests start it: bootstrap, then ``bots.runner._serve``."""
+    """``collabbot run`` as the CLI starts it: bootstrap, then ``bots.runner._serve``."""
     from bots.bootstrap import open_marketplace
+    from bots.event_loop import settle_heap
     from bots.runner import _serve
     from bots.settings import Settings, load_settings
     from bots.telegram import bridge
@@ -172,7 +173,7 @@ async def run_full(args: argparse.Namespace, stop: asyncio.Event, probe: SqlProb
     runtime = await open_marketplace(settings)
     probe.attach(runtime.database.engine)
     try:
-        await _serve(runtime, stop)
+        await _serve(runtime, stop, on_started=settle_heap)
     finally:
         await runtime.close()
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from bots import event_loop
 from bots.bootstrap import Runtime, open_marketplace
 from bots.http_app import HttpApp
 from bots.settings import Settings
@@ -181,7 +182,7 @@ async def run(
     deadline = Deadline(settings.shutdown_grace_seconds)
     runtime = await open_marketplace(settings)
     try:
-        await _serve(runtime, stop, roles, deadline=deadline)
+        await _serve(runtime, stop, roles, deadline=deadline, on_started=event_loop.settle_heap)
     finally:
         await runtime.close()
     logger.info("stopped")
@@ -193,6 +194,7 @@ async def _serve(
     roles: Collection[str] = ALL,
     *,
     deadline: Deadline | None = None,
+    on_started: Callable[[], None] | None = None,
 ) -> None:
     settings = runtime.settings
     deadline = deadline or Deadline(settings.shutdown_grace_seconds)
@@ -238,6 +240,8 @@ async def _serve(
                 )
             if _runs(roles, "scheduler") and settings.scheduler_enabled:
                 tasks.append(asyncio.create_task(run_scheduler(runtime, stop), name="scheduler"))
+            if on_started is not None:
+                on_started()
             await _until_stopped(stop, tasks)
         finally:
             stop.set()  # also when starting failed: what did start winds down

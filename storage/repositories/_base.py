@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Table, insert, update
+from sqlalchemy import ARRAY, Boolean, Executable, Table, any_, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from core.domain.errors import ConcurrencyConflict
 from core.ports.clock import Clock
@@ -16,6 +20,45 @@ from core.ports.repositories import HasEvents
 from storage.errors import conflicts_retry
 
 Values = Mapping[str, Any]
+
+
+class OneOf(ColumnElement[bool]):
+    """``column`` is one of the list passed at execution as the parameter ``name``.
+
+    On PostgreSQL this is ``column = ANY(:name)`` with the list sent as one array, so the
+    statement's text — and the prepared statement the server keeps for it — is the same for
+    a list of any length. Elsewhere it is an expanding ``IN``, whose text SQLAlchemy writes
+    out for each list at every execution.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition of its own: no "= 1" where booleans are ints
+    # What makes two of them the same statement for SQLAlchemy's compiled-statement cache.
+    _traverse_internals = [  # noqa: RUF012 — the type SQLAlchemy declares
+        ("column", InternalTraversal.dp_clauseelement),
+        ("name", InternalTraversal.dp_string),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], name: str) -> None:
+        self.column = column
+        self.name = name
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        return self.column._from_objects
+
+
+@compiles(OneOf)
+def _one_of(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    listed = element.column.in_(bindparam(element.name, expanding=True))
+    return compiler.process(listed, **kw)
+
+
+@compiles(OneOf, "postgresql")
+def _one_of_array(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    array = bindparam(element.name, type_=ARRAY(element.column.type))
+    return compiler.process(element.column == any_(array), **kw)
 
 
 class SqlRepository:

@@ -23,7 +23,7 @@ from core.domain.orders import OrderState
 from core.domain.sellers import Product
 from core.ports.repositories import HallEntry, OfferQuery
 from storage.models import OfferRow, OrderRow, ProductRow, SellerBlockRow, table_of
-from storage.repositories._base import TrackingRepository
+from storage.repositories._base import OneOf, TrackingRepository
 from storage.repositories.sellers import product_from_row
 
 offers = table_of(OfferRow)
@@ -40,7 +40,7 @@ def _live(*columns: Any) -> Select[Any]:
         .where(
             offers.c.state == OfferState.LIVE.value,
             offers.c.application_deadline > bindparam("now"),
-            offers.c.video_type.in_(bindparam("video_types", expanding=True)),
+            OneOf(offers.c.video_type, "video_types"),
         )
         .order_by(offers.c.published_at.desc(), offers.c.id.desc())
     )
@@ -68,11 +68,11 @@ _HALL = _live(
 """The offer hall of one creator (see :meth:`SqlOfferRepository.hall`), built once."""
 _HALL_IN_CATEGORY = _in_category(_HALL)
 _BY_ID = select(offers).where(offers.c.id == bindparam("offer_id"))
-_BY_IDS = select(offers).where(offers.c.id.in_(bindparam("offer_ids", expanding=True)))
+_BY_IDS = select(offers).where(OneOf(offers.c.id, "offer_ids"))
 _WITH_PRODUCTS = (
     select(offers, *(column.label(f"product__{column.name}") for column in products.c))
     .join(products, products.c.id == offers.c.product_id)
-    .where(offers.c.id.in_(bindparam("offer_ids", expanding=True)))
+    .where(OneOf(offers.c.id, "offer_ids"))
 )
 
 

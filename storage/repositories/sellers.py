@@ -5,22 +5,32 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, literal, select, union_all
+from sqlalchemy import Select, delete, literal, select, union_all
 
 from core.domain.common import Money
 from core.domain.sellers import Product, Seller
 from storage.models import ProductRow, SellerBlockRow, SellerRow, SellerStaffRow, table_of
-from storage.repositories._base import SqlRepository
+from storage.repositories._base import OneOf, SqlRepository
 
 sellers = table_of(SellerRow)
 staff = table_of(SellerStaffRow)
 blocks = table_of(SellerBlockRow)
 products = table_of(ProductRow)
 
-_PRODUCTS_BY_IDS = select(products).where(products.c.id.in_(bindparam("ids", expanding=True)))
+_PRODUCTS_BY_IDS = select(products).where(OneOf(products.c.id, "ids"))
 
 STAFF = "staff"
 BLOCKED = "blocked"
+
+_PEOPLE = union_all(
+    select(staff.c.seller_id, staff.c.member_id, literal(STAFF).label("kind")).where(
+        OneOf(staff.c.seller_id, "seller_ids")
+    ),
+    select(blocks.c.seller_id, blocks.c.creator_id, literal(BLOCKED).label("kind")).where(
+        OneOf(blocks.c.seller_id, "seller_ids")
+    ),
+)
+"""Staff and blocked creators of the sellers ``:seller_ids``; an offer's card reads it."""
 
 
 class SqlSellerRepository(SqlRepository):
@@ -88,18 +98,11 @@ class SqlSellerRepository(SqlRepository):
 
     async def _people(self, seller_ids: list[int]) -> dict[int, dict[str, set[int]]]:
         """Staff and blocked creators of the sellers, in one query."""
-        statement = union_all(
-            select(staff.c.seller_id, staff.c.member_id, literal(STAFF).label("kind")).where(
-                staff.c.seller_id.in_(seller_ids)
-            ),
-            select(blocks.c.seller_id, blocks.c.creator_id, literal(BLOCKED).label("kind")).where(
-                blocks.c.seller_id.in_(seller_ids)
-            ),
-        )
         people: dict[int, dict[str, set[int]]] = {
             i: {STAFF: set(), BLOCKED: set()} for i in seller_ids
         }
-        for row in (await self._execute(statement, what="staff")).mappings():
+        found = await self._execute(_PEOPLE, {"seller_ids": seller_ids}, what="staff")
+        for row in found.mappings():
             people[row["seller_id"]][row["kind"]].add(row["member_id"])
         return people
 

@@ -211,3 +211,15 @@ def test_settings_table_documents_every_field() -> None:
         assert f"`{env_var_name(name)}`" in table
     assert "| `COLLABBOT_REDIS_URL` | *(unset)* |" in table
     assert "| `COLLABBOT_CONTENT_DEADLINE_DAYS` | `14` |" in table
+
+
+def test_a_started_process_takes_its_startup_heap_out_of_garbage_collection() -> None:
+    import gc
+
+    from bots.event_loop import settle_heap
+
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
