@@ -25,9 +25,9 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, BaseHandler, CallbackContext, TypeHandler
-from telegram.request import HTTPXRequest
 
 from bots.telegram.api import classify
+from bots.telegram.ptb_request import AiohttpRequest
 from bots.telegram.render import TelegramMessage
 from core.ports.channel import DeliveryError, TemporaryFailure
 
@@ -40,13 +40,15 @@ one would make updates handled side by side wait for each other to send their an
 
 
 def make_bot(token: str, api_url: str) -> Bot:
-    """A PTB Bot talking to ``api_url`` (the public Bot API, or a self-hosted one)."""
+    """A PTB Bot talking to ``api_url`` (the public Bot API, or a self-hosted one), sending
+    through aiohttp (:mod:`bots.telegram.ptb_request`)."""
     base = api_url.rstrip("/")
     return Bot(
         token,
         base_url=f"{base}/bot",
         base_file_url=f"{base}/file/bot",
-        request=HTTPXRequest(connection_pool_size=CONNECTIONS),
+        request=AiohttpRequest(CONNECTIONS),
+        get_updates_request=AiohttpRequest(1),
     )
 
 
