@@ -10,6 +10,7 @@ from core.ports.clock import Clock
 from core.ports.repositories import AbstractUnitOfWork
 from storage.database import READ_ONLY, create_engine
 from storage.errors import conflicts_retry
+from storage.member_snapshots import MemberSnapshots
 from storage.repositories import (
     SqlBroadcastRepository,
     SqlMemberRepository,
@@ -39,12 +40,22 @@ class SqlUnitOfWork(AbstractUnitOfWork):
     broadcasts: SqlBroadcastRepository
     outbox: SqlOutboxRepository
 
-    def __init__(self, engine: AsyncEngine, clock: Clock, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        *,
+        read_only: bool = False,
+        snapshots: MemberSnapshots | None = None,
+    ) -> None:
         super().__init__(clock)
         self._engine = engine
         self._connection: AsyncConnection | None = None
         self.read_only = read_only
         """Refuse every INSERT, UPDATE and DELETE (and never commit anything)."""
+        self._snapshots = snapshots
+        """Members read lately (:mod:`storage.member_snapshots`): a read-only unit of work
+        reads them from there; one that changes members drops them there on commit."""
 
     @property
     def session(self) -> AsyncConnection:
@@ -59,7 +70,9 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         connection = await self._engine.connect().start()
         self._connection = connection
         options = {"read_only": self.read_only}
-        self.members = SqlMemberRepository(connection, self.clock, **options)
+        self.members = SqlMemberRepository(
+            connection, self.clock, read_only=self.read_only, snapshots=self._snapshots
+        )
         self.sellers = SqlSellerRepository(connection, self.clock, **options)
         self.products = SqlProductRepository(connection, self.clock, **options)
         self.offers = SqlOfferRepository(connection, self.clock, **options)
@@ -72,6 +85,8 @@ class SqlUnitOfWork(AbstractUnitOfWork):
             raise RuntimeError("a read-only unit of work has nothing to commit")
         with conflicts_retry("the unit of work's changes"):
             await self.session.commit()
+        if self._snapshots is not None and self.members.changed:
+            self._snapshots.forget(self.members.changed)
 
     async def rollback(self) -> None:
         if self._connection is not None:
@@ -95,6 +110,7 @@ class Database:
             # inside a transaction or not; without one, reads save a BEGIN and a ROLLBACK.
             read_options["isolation_level"] = "AUTOCOMMIT"
         self.read_engine = engine.execution_options(**read_options)
+        self.member_snapshots = MemberSnapshots()
 
     @classmethod
     def connect(cls, url: str, clock: Clock, **engine_options: Any) -> Self:
@@ -111,11 +127,13 @@ class Database:
         return self.engine.dialect.name
 
     def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.clock)
+        return SqlUnitOfWork(self.engine, self.clock, snapshots=self.member_snapshots)
 
     def read_unit_of_work(self) -> SqlUnitOfWork:
         """A unit of work that only reads: on SQLite it does not take the write lock."""
-        return SqlUnitOfWork(self.read_engine, self.clock, read_only=True)
+        return SqlUnitOfWork(
+            self.read_engine, self.clock, read_only=True, snapshots=self.member_snapshots
+        )
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -33,6 +33,7 @@ from core.domain.members import (
     ShippingAddress,
 )
 from core.ports.clock import Clock
+from storage.member_snapshots import MemberSnapshots
 from storage.models import ChannelIdentityRow, CreatorProfileRow, MemberRow, OrderRow, table_of
 from storage.repositories._base import SqlRepository, Values
 
@@ -46,22 +47,36 @@ PROFILE_COLUMNS = tuple(c.name for c in profiles.c if c.name != "member_id")
 
 
 class SqlMemberRepository(SqlRepository):
-    """Members with their profile (one joined query) and identities (one more query).
+    """Members with their profile and identities, one joined query each.
 
     A member read once is kept for the rest of the unit of work: reading it again by id
     returns the same object (one row per member and transaction, as an identity map does).
+    A read-only one also reads and keeps ``snapshots`` (:mod:`storage.member_snapshots`);
+    one that changes data lists the members it added or saved in :attr:`changed`.
     """
 
     def __init__(
-        self, connection: AsyncConnection, clock: Clock, *, read_only: bool = False
+        self,
+        connection: AsyncConnection,
+        clock: Clock,
+        *,
+        read_only: bool = False,
+        snapshots: MemberSnapshots | None = None,
     ) -> None:
         super().__init__(connection, clock, read_only=read_only)
         self._known: dict[int, Member] = {}
+        self._snapshots = snapshots if read_only else None
+        self.changed: set[int] = set()
 
     async def get(self, member_id: int) -> Member | None:
         known = self._known.get(member_id)
         if known is not None:
             return known
+        if self._snapshots is not None:
+            kept = self._snapshots.get(member_id)
+            if kept is not None:
+                self._known[member_id] = kept
+                return kept
         return await self._load_one(_MEMBER_BY_ID, {"member_id": member_id})
 
     async def get_many(self, member_ids: Iterable[int]) -> dict[int, Member]:
@@ -71,6 +86,11 @@ class SqlMemberRepository(SqlRepository):
         return {m.id: m for m in await self._load(members.c.id.in_(ids)) if m.id is not None}
 
     async def by_identity(self, platform: Platform, user_id: str) -> Member | None:
+        if self._snapshots is not None:
+            kept = self._snapshots.by_identity(platform, user_id)
+            if kept is not None:
+                assert kept.id is not None
+                return self._known.setdefault(kept.id, kept)
         return await self._load_one(
             _MEMBER_BY_IDENTITY, {"platform": platform.value, "user_id": user_id}
         )
@@ -170,6 +190,7 @@ class SqlMemberRepository(SqlRepository):
         if member.created_at is None:
             member.created_at = self._clock.now()
         member.id = await self._insert(members, _member_values(member), what="new member")
+        self.changed.add(member.id)
         if member.creator is not None:
             await self._insert_many(
                 profiles, [_profile_values(member.id, member.creator)], what="new member"
@@ -182,6 +203,8 @@ class SqlMemberRepository(SqlRepository):
 
     async def save(self, member: Member) -> None:
         what = f"member {member.id}"
+        if member.id is not None:
+            self.changed.add(member.id)
         member.version = await self._update_versioned(
             members, member.id, member.version, _member_values(member), what=what
         )
@@ -194,6 +217,7 @@ class SqlMemberRepository(SqlRepository):
     async def _load_one(self, statement: Select[Any], params: Values) -> Member | None:
         """One member with all its chat identities, in a single round trip (every update
         reads the member behind it, so this is on the hot path)."""
+        epoch = self._snapshots.epoch if self._snapshots is not None else 0
         rows = (await self._execute(statement, params, what="members")).mappings().all()
         if not rows:
             return None
@@ -211,6 +235,8 @@ class SqlMemberRepository(SqlRepository):
         member = _member(rows[0], found)
         assert member.id is not None
         self._known[member.id] = member
+        if self._snapshots is not None:
+            self._snapshots.keep(member, epoch)
         return member
 
     async def _load(self, condition: ColumnElement[bool]) -> list[Member]:
