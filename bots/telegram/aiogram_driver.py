@@ -9,8 +9,6 @@ Mounting into an existing aiogram bot::
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -41,17 +39,12 @@ from aiogram.types import (
     Message,
     Update,
 )
-from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiohttp import FormData, JsonPayload
 
 from bots.telegram.api import classify
+from bots.telegram.polling import ALLOWED_UPDATES, POLL_TIMEOUT, poll
 from bots.telegram.render import TelegramMessage
 from core.ports.channel import DeliveryError, TemporaryFailure
-
-logger = logging.getLogger(__name__)
-
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-
 
 _RESPONSE_MODELS: dict[Any, Any] = {}
 
@@ -286,56 +279,19 @@ class GetUpdatesRaw(TelegramMethod[list[dict[str, Any]]]):
     allowed_updates: list[str] | None = None
 
 
-POLL_TIMEOUT = 30
-"""Seconds one getUpdates call waits for an update (Telegram's long polling)."""
-POLL_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
-"""Waits between failed getUpdates calls: aiogram's own for its Dispatcher."""
-
-
 async def run_polling(bot: Bot, handle_update: UpdateHandler) -> None:
-    """Long-poll Telegram until cancelled, each update handled in a task of its own.
-
-    A failed call (network, server error, 429, another poller) is logged and retried after
-    a growing pause. An update is confirmed to Telegram by the next call, so updates being
-    handled when polling stops come again on the next start (and are recognised as repeats).
-    """
+    """Long-poll Telegram until cancelled (:func:`bots.telegram.polling.poll`)."""
     await bot.delete_webhook(drop_pending_updates=False)
-    request = GetUpdatesRaw(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
     # Longer than the long poll itself, so that waiting for an update is not a timeout.
     request_timeout = int(bot.session.timeout + POLL_TIMEOUT)
-    backoff = Backoff(POLL_BACKOFF)
-    handling: set[asyncio.Task[None]] = set()
-    while True:
-        try:
-            updates = await bot(request, request_timeout=request_timeout)
-        except Exception as error:  # polling must outlive any failure of one call
-            delay = backoff.next_delay
-            logger.warning(
-                "fetching Telegram updates failed (%s); trying again in %.1f s",
-                describe(error),
-                delay,
-            )
-            await backoff.asleep()
-            continue
-        backoff.reset()
-        for update in updates:
-            request.offset = int(update["update_id"]) + 1
-            task = asyncio.create_task(handle_update(update), name="telegram-update")
-            handling.add(task)
-            task.add_done_callback(_handled)
-            task.add_done_callback(handling.discard)
 
+    async def fetch(offset: int | None) -> list[dict[str, Any]]:
+        request = GetUpdatesRaw(
+            offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+        )
+        return await bot(request, request_timeout=request_timeout)
 
-def _handled(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and (error := task.exception()) is not None:
-        logger.error("handling a Telegram update failed", exc_info=error)
-
-
-def describe(error: Exception) -> str:
-    """What went wrong with a Bot API call, without the request (its URL holds the token)."""
-    if isinstance(error, TelegramAPIError):
-        return f"{type(error).__name__}: {error.message}"
-    return type(error).__name__
+    await poll(fetch, handle_update)
 
 
 Api = AiogramApi

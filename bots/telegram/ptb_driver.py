@@ -10,9 +10,11 @@ Mounting into an existing PTB bot::
 from __future__ import annotations
 
 import datetime as dt
+import json
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from telegram import (
     Bot,
@@ -24,15 +26,13 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application, BaseHandler, CallbackContext, TypeHandler
+from telegram.ext import BaseHandler, CallbackContext, TypeHandler
 
 from bots.telegram.api import classify
+from bots.telegram.polling import ALLOWED_UPDATES, POLL_TIMEOUT, poll
 from bots.telegram.ptb_request import AiohttpRequest
 from bots.telegram.render import TelegramMessage
 from core.ports.channel import DeliveryError, TemporaryFailure
-
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-
 
 CONNECTIONS = 32
 """HTTP connections the Bot keeps for its calls (getUpdates has its own). PTB's default of
@@ -193,29 +193,29 @@ def collabbot_handlers(handle_update: UpdateHandler) -> list[BaseHandler[Any, An
     return [TypeHandler(Update, on_update)]
 
 
-def make_application(
-    bot: Bot, handle_update: UpdateHandler
-) -> Application[Any, Any, Any, Any, Any, Any]:
-    application = Application.builder().bot(bot).concurrent_updates(True).build()
-    application.add_handlers(collabbot_handlers(handle_update))
-    return application
-
-
 async def run_polling(bot: Bot, handle_update: UpdateHandler) -> None:
-    """Long-poll Telegram until cancelled."""
-    import asyncio
+    """Long-poll Telegram until cancelled (:func:`bots.telegram.polling.poll`), through
+    ``bot``'s networking; the updates stay Bot API JSON. ``bot`` must be initialized."""
+    await bot.delete_webhook(drop_pending_updates=False)
+    request = AiohttpRequest(1)
+    await request.initialize()
+    fixed = {"timeout": POLL_TIMEOUT, "allowed_updates": json.dumps(ALLOWED_UPDATES)}
 
-    application = make_application(bot, handle_update)
-    await application.initialize()
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+    async def fetch(offset: int | None) -> list[dict[str, Any]]:
+        query = fixed if offset is None else {**fixed, "offset": offset}
+        # BaseRequest.post: PTB reads the answer and raises its errors (409, 429, …).
+        result = await request.post(
+            f"{bot.base_url}/getUpdates?{urlencode(query)}",
+            # Longer than the long poll itself, so that waiting is not a timeout.
+            read_timeout=POLL_TIMEOUT + request.read_timeout,
+        )
+        assert isinstance(result, list)
+        return result
+
     try:
-        await asyncio.Event().wait()
+        await poll(fetch, handle_update)
     finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
+        await request.shutdown()
 
 
 Api = PtbApi
