@@ -202,11 +202,17 @@ async def run_echo_aiogram(args: argparse.Namespace, stop: asyncio.Event, probe:
     """An aiogram Dispatcher with one handler per kind: a message is answered with
     sendMessage, a button press with answerCallbackQuery + editMessageText."""
     from aiogram import Bot, Dispatcher
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
     from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
     from bots.telegram.aiogram_driver import ALLOWED_UPDATES, make_bot
 
-    bot = make_bot(args.token, args.api_url)
+    if args.kind == "echo-stock":  # aiogram as installed: its own session, forms, models
+        api = TelegramAPIServer.from_base(args.api_url.rstrip("/"))
+        bot = Bot(args.token, session=AiohttpSession(api=api))
+    else:
+        bot = make_bot(args.token, args.api_url)
     keyboard = InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(text=ECHO_BUTTON, callback_data=ECHO_DATA)]]
     )
@@ -266,12 +272,16 @@ async def run_echo_aiogram(args: argparse.Namespace, stop: asyncio.Event, probe:
 
 async def run_echo_ptb(args: argparse.Namespace, stop: asyncio.Event, probe: SqlProbe) -> None:
     """A PTB Application (concurrent updates, as collabbot builds it) with one handler."""
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+    from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
     from telegram.ext import Application, ContextTypes, TypeHandler
 
     from bots.telegram.ptb_driver import ALLOWED_UPDATES, make_bot
 
-    bot = make_bot(args.token, args.api_url)
+    if args.kind == "echo-stock":  # PTB as installed: its httpx networking
+        base = args.api_url.rstrip("/")
+        bot = Bot(args.token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+    else:
+        bot = make_bot(args.token, args.api_url)
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(ECHO_BUTTON, callback_data=ECHO_DATA)]])
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -408,7 +418,8 @@ async def control(stop: asyncio.Event, probe: SqlProbe) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kind", choices=("full", "echo"), required=True)
+    # echo: on collabbot's own networking (make_bot); echo-stock: the framework's defaults.
+    parser.add_argument("--kind", choices=("full", "echo", "echo-stock"), required=True)
     parser.add_argument("--driver", choices=("aiogram", "ptb"), required=True)
     parser.add_argument("--mode", choices=("polling", "webhook"), default="polling")
     parser.add_argument("--api-url", required=True)
