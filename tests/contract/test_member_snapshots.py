@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from core.domain.common import Platform
+from core.domain.members import Member
 from storage.member_snapshots import MemberSnapshots
 from storage.unit_of_work import Database
 from tests.contract.factories import stock_marketplace
@@ -29,6 +30,33 @@ async def identity_of(database: Database, member_id: int) -> tuple[Platform, str
     return member.identities[0].platform, member.identities[0].user_id
 
 
+async def switch_to_chinese(database: Database, member_id: int, *, commit: bool) -> None:
+    async with database.unit_of_work() as uow:
+        member = await uow.members.get(member_id)
+        assert member is not None
+        member.language = "zh"
+        await uow.members.save(member)
+        if commit:
+            await uow.commit()
+        else:
+            await uow.rollback()
+
+
+async def change_elsewhere(database: Database, assignment: str, member_id: int) -> None:
+    """What another process does: an UPDATE this process's snapshots do not hear of."""
+    async with database.engine.begin() as connection:
+        await connection.execute(
+            text(f"UPDATE members SET {assignment} WHERE id = :id"), {"id": member_id}
+        )
+
+
+async def read(database: Database, member_id: int) -> Member:
+    async with database.read_unit_of_work() as uow:
+        member = await uow.members.get(member_id)
+    assert member is not None
+    return member
+
+
 async def test_a_member_read_once_is_read_again_without_sql(database: Database) -> None:
     async with database.unit_of_work() as uow:
         market = await stock_marketplace(uow)
@@ -45,10 +73,7 @@ async def test_a_member_read_once_is_read_again_without_sql(database: Database) 
 
     # What one unit of work does to its copy stays there.
     by_identity.display_name = "Changed in memory"
-    async with database.read_unit_of_work() as uow:
-        again = await uow.members.get(market.creator_id)
-    assert again is not None
-    assert again.display_name == "Ada"
+    assert (await read(database, market.creator_id)).display_name == "Ada"
 
 
 async def test_a_committed_change_is_read_at_once(database: Database) -> None:
@@ -56,33 +81,17 @@ async def test_a_committed_change_is_read_at_once(database: Database) -> None:
         market = await stock_marketplace(uow)
     await identity_of(database, market.creator_id)  # kept
 
-    async with database.unit_of_work() as uow:
-        member = await uow.members.get(market.creator_id)
-        assert member is not None
-        member.language = "zh"
-        await uow.members.save(member)
-        await uow.commit()
-
-    async with database.read_unit_of_work() as uow:
-        seen = await uow.members.get(market.creator_id)
-    assert seen is not None
-    assert seen.language == "zh"
+    await switch_to_chinese(database, market.creator_id, commit=True)
+    assert (await read(database, market.creator_id)).language == "zh"
 
 
 async def test_a_change_rolled_back_leaves_the_snapshot(database: Database) -> None:
     async with database.unit_of_work() as uow:
         market = await stock_marketplace(uow)
     await identity_of(database, market.creator_id)
-    async with database.unit_of_work() as uow:
-        member = await uow.members.get(market.creator_id)
-        assert member is not None
-        member.language = "zh"
-        await uow.members.save(member)
-        await uow.rollback()
+    await switch_to_chinese(database, market.creator_id, commit=False)
     with watching(database) as traffic:
-        async with database.read_unit_of_work() as uow:
-            seen = await uow.members.get(market.creator_id)
-    assert seen is not None
+        seen = await read(database, market.creator_id)
     assert seen.language == "en"
     assert traffic.statements == []
 
@@ -92,15 +101,8 @@ async def test_changing_data_always_reads_the_member_afresh(database: Database) 
         market = await stock_marketplace(uow)
     await identity_of(database, market.creator_id)
     # Another process suspends the member: this one's snapshot does not know yet.
-    async with database.engine.begin() as connection:
-        await connection.execute(
-            text("UPDATE members SET status = 'suspended' WHERE id = :id"),
-            {"id": market.creator_id},
-        )
-    async with database.read_unit_of_work() as uow:
-        shown = await uow.members.get(market.creator_id)
-    assert shown is not None
-    assert shown.status.value == "active"
+    await change_elsewhere(database, "status = 'suspended'", market.creator_id)
+    assert (await read(database, market.creator_id)).status.value == "active"
 
     async with database.unit_of_work() as uow:
         acting = await uow.members.get(market.creator_id)
@@ -114,21 +116,11 @@ async def test_a_snapshot_expires(database: Database) -> None:
     async with database.unit_of_work() as uow:
         market = await stock_marketplace(uow)
     await identity_of(database, market.creator_id)
-    async with database.engine.begin() as connection:
-        await connection.execute(
-            text("UPDATE members SET display_name = 'Ada Two' WHERE id = :id"),
-            {"id": market.creator_id},
-        )
+    await change_elsewhere(database, "display_name = 'Ada Two'", market.creator_id)
     clock.now += 0.5
-    async with database.read_unit_of_work() as uow:
-        early = await uow.members.get(market.creator_id)
+    assert (await read(database, market.creator_id)).display_name == "Ada"
     clock.now += 0.6
-    async with database.read_unit_of_work() as uow:
-        late = await uow.members.get(market.creator_id)
-    assert early is not None
-    assert early.display_name == "Ada"
-    assert late is not None
-    assert late.display_name == "Ada Two"
+    assert (await read(database, market.creator_id)).display_name == "Ada Two"
 
 
 async def test_a_read_overtaken_by_a_change_is_not_kept(database: Database) -> None:
