@@ -84,7 +84,8 @@ def announcements(user: FakeUser) -> list[BotMessage]:
 async def test_an_operator_broadcasts_to_a_country_and_follows_it_to_the_report(
     tmp_path: Path, driver: str
 ) -> None:
-    async with running_bot(tmp_path, driver) as bot:
+    # Expansion and the report are driven by hand: no scheduler round may run them first.
+    async with running_bot(tmp_path, driver, scheduler_enabled=False) as bot:
         await s.add_operator(bot.mp, SYSTEM, f"telegram:{OPERATOR}")
         op = bot.tg.user(OPERATOR, "Olga")
         ana = await creator(bot, 8001, "Ana", "US")
@@ -125,7 +126,9 @@ async def test_an_operator_broadcasts_to_a_country_and_follows_it_to_the_report(
 async def test_a_running_broadcast_is_cancelled_and_the_rest_get_nothing(
     tmp_path: Path, driver: str
 ) -> None:
-    async with running_bot(tmp_path, driver) as bot:
+    # Expansion is driven by hand here: the scheduler's round (every 5 s) must not start
+    # the rest of the broadcast before the operator cancels it.
+    async with running_bot(tmp_path, driver, scheduler_enabled=False) as bot:
         await s.add_operator(bot.mp, SYSTEM, f"telegram:{OPERATOR}")
         op = bot.tg.user(OPERATOR, "Olga")
         first = await creator(bot, 8101, "Ana", "GB")
