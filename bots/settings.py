@@ -142,7 +142,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=10,
         ge=1,
-        description="Connections kept open per process to PostgreSQL.",
+        description=(
+            "Database connections kept open per process; also how many chat updates a "
+            "process answers at once (the others wait their turn)."
+        ),
     )
 
     secret_key: SecretStr | None = Field(
