@@ -9,7 +9,7 @@ Mounting into an existing aiogram bot::
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from aiogram import Bot, Router
@@ -42,7 +42,7 @@ from aiogram.types import (
 from aiohttp import FormData, JsonPayload
 
 from bots.telegram.api import classify
-from bots.telegram.polling import ALLOWED_UPDATES, POLL_TIMEOUT, poll
+from bots.telegram.polling import ALLOWED_UPDATES, POLL_TIMEOUT, UpdateHandler, poll
 from bots.telegram.render import TelegramMessage
 from core.ports.channel import DeliveryError, TemporaryFailure
 
@@ -218,9 +218,6 @@ class AiogramApi:
             me = await self.bot.get_me()
             self._username = me.username or ""
         return self._username
-
-
-UpdateHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 # What the bridge never reads of the message a pressed button sat on: its text and keyboard

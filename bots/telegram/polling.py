@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from aiogram.utils.backoff import Backoff, BackoffConfig
@@ -27,7 +27,7 @@ POLL_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.
 
 Fetch = Callable[[int | None], Awaitable[list[dict[str, Any]]]]
 """getUpdates from an offset (``None``: the first call): the updates as Bot API JSON."""
-UpdateHandler = Callable[[dict[str, Any]], Awaitable[None]]
+UpdateHandler = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
 
 async def poll(fetch: Fetch, handle_update: UpdateHandler) -> None:
@@ -69,8 +69,6 @@ def describe(error: Exception) -> str:
     """What went wrong with a Bot API call, without the request (its URL holds the token):
     the error's type and the frameworks' own message (Telegram's description)."""
     message = getattr(error, "message", "")
-    return (
-        f"{type(error).__name__}: {message}"
-        if isinstance(message, str) and message
-        else (type(error).__name__)
-    )
+    if isinstance(message, str) and message:
+        return f"{type(error).__name__}: {message}"
+    return type(error).__name__

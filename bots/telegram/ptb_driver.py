@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import warnings
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,7 +29,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import BaseHandler, CallbackContext, TypeHandler
 
 from bots.telegram.api import classify
-from bots.telegram.polling import ALLOWED_UPDATES, POLL_TIMEOUT, poll
+from bots.telegram.polling import ALLOWED_UPDATES, POLL_TIMEOUT, UpdateHandler, poll
 from bots.telegram.ptb_request import AiohttpRequest
 from bots.telegram.render import TelegramMessage
 from core.ports.channel import DeliveryError, TemporaryFailure
@@ -70,12 +70,8 @@ def _error(error: TelegramError) -> DeliveryError:
     return classify(400, error.message)
 
 
-def _preview(message: TelegramMessage) -> LinkPreviewOptions:
-    if message.preview_url:
-        return LinkPreviewOptions(
-            url=message.preview_url, prefer_large_media=True, show_above_text=True
-        )
-    return LinkPreviewOptions(is_disabled=True)
+def _preview(message: TelegramMessage, bot: Bot) -> LinkPreviewOptions:
+    return LinkPreviewOptions.de_json(message.link_preview_options(), bot)
 
 
 def _markup(message: TelegramMessage, bot: Bot) -> InlineKeyboardMarkup | None:
@@ -97,7 +93,7 @@ class PtbApi:
                 message.text,
                 parse_mode="HTML",
                 reply_markup=_markup(message, self.bot),
-                link_preview_options=_preview(message),
+                link_preview_options=_preview(message, self.bot),
             )
         except TelegramError as error:
             raise _error(error) from None
@@ -111,7 +107,7 @@ class PtbApi:
                 message_id=int(message_id),
                 parse_mode="HTML",
                 reply_markup=_markup(message, self.bot),
-                link_preview_options=_preview(message),
+                link_preview_options=_preview(message, self.bot),
             )
         except TelegramError as error:
             raise _error(error) from None
@@ -156,9 +152,6 @@ class PtbApi:
             me = await self.bot.get_me()
             self._username = me.username or ""
         return self._username
-
-
-UpdateHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def _raw(update: Update) -> dict[str, Any]:
