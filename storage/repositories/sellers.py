@@ -169,7 +169,7 @@ class SqlProductRepository(SqlRepository):
         )
 
 
-def product_from_row(row: Mapping[str, Any]) -> Product:
+def product_from_row(row: Mapping[Any, Any]) -> Product:
     """A product from its row (its columns by name)."""
     amount, currency = row["price_amount"], row["price_currency"]
     return Product(
